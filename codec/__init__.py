@@ -1,0 +1,2 @@
+"""Strata image codec."""
+__version__ = "0.1.0"

@@ -1,0 +1,156 @@
+"""Strata container format, version 1: one framing for every stream kind.
+
+All integers are big-endian. A stream is a header followed by chunks.
+
+Header
+
+| offset | size | field                                                              |
+|--------|------|--------------------------------------------------------------------|
+| 0      | 4    | magic `STRA`                                                       |
+| 4      | 1    | format version (1)                                                 |
+| 5      | 1    | stream kind: 1 image, 2 point cloud                                |
+| 6      | 1    | L, length of the model name (1..64)                                |
+| 7      | L    | model name, ASCII (registry name, e.g. `hyperprior-mid`)           |
+| 7+L    | 8    | weights hash: first 8 bytes of the sha256 of the weights file      |
+| 15+L   | 4    | width (image) or number of points (point cloud)                    |
+| 19+L   | 4    | height (image) or 1 (point cloud)                                  |
+| 23+L   | 1    | original colour mode: 0 RGB, 1 L (grey), 2 RGBA, 3 LA              |
+| 24+L   | 1    | original bits per sample (8 or 16)                                 |
+| 25+L   | 4    | CRC32 of header bytes 0 .. 24+L                                    |
+
+Chunk (repeated until the end of the file)
+
+| size | field                                                   |
+|------|---------------------------------------------------------|
+| 1    | chunk type (see `ChunkType`)                            |
+| 4    | payload length n                                        |
+| n    | payload                                                 |
+| 4    | CRC32 of the type, length and payload bytes             |
+
+The parser checks everything before it allocates: magic, version, kind, name, header CRC,
+dimensions against a pixel cap, each chunk length against the bytes actually left, each CRC.
+A torn last chunk (the file was cut inside it) is not an error of the parser: it is reported in
+`Stream.torn` and the decoder decides whether what remains is enough.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from .errors import StrataError
+
+MAGIC = b"STRA"
+VERSION = 1
+MAX_NAME = 64
+HASH_BYTES = 8
+DEFAULT_MAX_PIXELS = 100_000_000  # 100 megapixels: ~12k x 8k; override with --max-pixels
+_FIXED = struct.Struct(">IIBB")  # width, height, mode, bits
+_CHUNK_HEAD = struct.Struct(">BI")
+
+
+class Kind(IntEnum):
+    IMAGE = 1
+    POINT_CLOUD = 2
+
+
+class ChunkType(IntEnum):
+    HYPER = 1  # hyper-latent z strings
+    LATENT = 2  # main / base latent y strings
+    ALPHA = 3  # alpha plane, lossless (zlib)
+
+
+MODES = {0: "RGB", 1: "L", 2: "RGBA", 3: "LA"}
+MODE_CODES = {v: k for k, v in MODES.items()}
+
+
+@dataclass
+class Header:
+    kind: Kind
+    model: str
+    weights_hash: bytes
+    width: int
+    height: int
+    mode: str = "RGB"
+    bits: int = 8
+
+
+@dataclass
+class Stream:
+    header: Header
+    chunks: list[tuple[int, bytes]] = field(default_factory=list)
+    torn: int = 0  # bytes of a trailing incomplete chunk that were ignored
+
+    def payload(self, ctype: ChunkType) -> bytes | None:
+        for t, p in self.chunks:
+            if t == ctype:
+                return p
+        return None
+
+
+def pack(header: Header, chunks: list[tuple[int, bytes]]) -> bytes:
+    name = header.model.encode("ascii")
+    if not 1 <= len(name) <= MAX_NAME:
+        raise StrataError(f"model name must be 1..{MAX_NAME} ASCII characters")
+    if len(header.weights_hash) != HASH_BYTES:
+        raise StrataError("weights hash must be 8 bytes")
+    head = (MAGIC + bytes([VERSION, int(header.kind), len(name)]) + name + header.weights_hash
+            + _FIXED.pack(header.width, header.height, MODE_CODES[header.mode], header.bits))
+    out = [head, struct.pack(">I", zlib.crc32(head))]
+    for ctype, payload in chunks:
+        body = _CHUNK_HEAD.pack(int(ctype), len(payload)) + payload
+        out += [body, struct.pack(">I", zlib.crc32(body))]
+    return b"".join(out)
+
+
+def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Stream:
+    """Validate and split a stream. Raises StrataError with one line on any inconsistency."""
+    if len(data) == 0:
+        raise StrataError("empty file: not a Strata stream")
+    if len(data) < 4 or data[:4] != MAGIC:
+        raise StrataError("not a Strata stream (bad magic bytes)")
+    if len(data) < 7:
+        raise StrataError("truncated stream: header incomplete")
+    version, kind, name_len = data[4], data[5], data[6]
+    if version != VERSION:
+        raise StrataError(f"unsupported format version {version} (this strata reads version {VERSION})")
+    if kind not in Kind._value2member_map_:
+        raise StrataError(f"unknown stream kind {kind}")
+    if not 1 <= name_len <= MAX_NAME:
+        raise StrataError("corrupt header: bad model name length")
+    end = 7 + name_len + HASH_BYTES + _FIXED.size
+    if len(data) < end + 4:
+        raise StrataError("truncated stream: header incomplete")
+    if zlib.crc32(data[:end]) != struct.unpack(">I", data[end:end + 4])[0]:
+        raise StrataError("corrupt header (CRC mismatch)")
+    try:
+        model = data[7:7 + name_len].decode("ascii")
+    except UnicodeDecodeError:
+        raise StrataError("corrupt header: model name is not ASCII") from None
+    whash = data[7 + name_len:7 + name_len + HASH_BYTES]
+    width, height, mode, bits = _FIXED.unpack_from(data, 7 + name_len + HASH_BYTES)
+    if mode not in MODES or bits not in (8, 16):
+        raise StrataError("corrupt header: unknown colour mode")
+    if width < 1 or height < 1:
+        raise StrataError(f"corrupt header: size {width}x{height}")
+    if kind == Kind.IMAGE and width * height > max_pixels:
+        raise StrataError(f"image of {width}x{height} pixels exceeds the limit of {max_pixels} pixels "
+                          "(raise it with --max-pixels)")
+    header = Header(Kind(kind), model, whash, width, height, MODES[mode], bits)
+
+    stream, pos = Stream(header), end + 4
+    while pos < len(data):
+        if len(data) - pos < _CHUNK_HEAD.size + 4:
+            stream.torn = len(data) - pos
+            break
+        ctype, n = _CHUNK_HEAD.unpack_from(data, pos)
+        stop = pos + _CHUNK_HEAD.size + n
+        if stop + 4 > len(data):
+            stream.torn = len(data) - pos
+            break
+        if zlib.crc32(data[pos:stop]) != struct.unpack(">I", data[stop:stop + 4])[0]:
+            raise StrataError(f"corrupt stream: chunk {len(stream.chunks)} fails its CRC check")
+        stream.chunks.append((ctype, data[pos + _CHUNK_HEAD.size:stop]))
+        pos = stop + 4
+    return stream

@@ -1,0 +1,132 @@
+"""Mean-scale hyperprior: Strata's single-rate image model.
+
+Minnen et al. 2018 ("mean" variant, no autoregressive context), assembled from CompressAI's
+layers and entropy models. It is the default single-rate codec, the teacher of the hardware
+track and the starting point of the progressive model.
+
+Data flow::
+
+    x --g_a--> y --h_a--> z --[EntropyBottleneck]--> z_hat
+                                                      |
+                                                    h_s (integer-exact at coding time)
+                                                      v
+    x_hat <--g_s-- y_hat <--[GaussianConditional(scales, means)]-- y
+
+Contract (as CompressAI's latent codecs): `forward` trains (noisy quantization, likelihoods),
+`compress` produces entropy-coded strings, `decompress` turns them back into an image tensor.
+`compress`/`decompress` take and return tensors padded to `STRIDE`; padding, tiling and the
+container live in `codec.image_codec`.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+
+import torch
+from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+from compressai.layers import GDN
+from torch import nn
+
+from .exact import ExactSequential
+from .tiling import tiled_apply
+
+# Scale table of the Gaussian conditional (as in CompressAI): 64 log-spaced stds in [0.11, 256].
+SCALES_MIN, SCALES_MAX, SCALES_LEVELS = 0.11, 256, 64
+STRIDE = 64  # total downsampling of g_a (16) times h_a (4)
+LATENT_STRIDE = 16
+
+
+def _conv(cin, cout, k=5, s=2):
+    return nn.Conv2d(cin, cout, k, stride=s, padding=k // 2)
+
+
+def _deconv(cin, cout, k=5, s=2):
+    return nn.ConvTranspose2d(cin, cout, k, stride=s, padding=k // 2, output_padding=s - 1)
+
+
+def scale_table() -> torch.Tensor:
+    return torch.exp(torch.linspace(math.log(SCALES_MIN), math.log(SCALES_MAX), SCALES_LEVELS))
+
+
+class MeanScaleHyperprior(nn.Module):
+    """N: channels of the transforms; M: channels of the latent y."""
+
+    def __init__(self, N: int = 128, M: int = 192):
+        super().__init__()
+        self.N, self.M = N, M
+        self.g_a = nn.Sequential(
+            _conv(3, N), GDN(N), _conv(N, N), GDN(N), _conv(N, N), GDN(N), _conv(N, M))
+        self.g_s = nn.Sequential(
+            _deconv(M, N), GDN(N, inverse=True), _deconv(N, N), GDN(N, inverse=True),
+            _deconv(N, N), GDN(N, inverse=True), _deconv(N, 3))
+        self.h_a = nn.Sequential(
+            _conv(M, N, 3, 1), nn.ReLU(), _conv(N, N), nn.ReLU(), _conv(N, N))
+        # ReLU (not LeakyReLU) keeps h_s evaluable with exact integer arithmetic.
+        self.h_s = nn.Sequential(
+            _deconv(N, M), nn.ReLU(), _deconv(M, M * 3 // 2), nn.ReLU(), _conv(M * 3 // 2, 2 * M, 3, 1))
+        self.entropy_bottleneck = EntropyBottleneck(N)
+        self.gaussian_conditional = GaussianConditional(None)
+        self._exact_h_s = None
+
+    # ------------------------------------------------------------------ training
+    def forward(self, x: torch.Tensor, autocast: bool = False) -> dict:
+        """Training pass. With autocast, the transforms run in bf16; entropy models stay fp32."""
+        amp = torch.autocast(x.device.type, dtype=torch.bfloat16) if autocast else nullcontext()
+        with amp:
+            y = self.g_a(x)
+            z = self.h_a(y)
+        y, z = y.float(), z.float()
+        z_hat, z_lik = self.entropy_bottleneck(z)
+        with amp:
+            params = self.h_s(z_hat)
+        scales, means = params.float().chunk(2, 1)
+        y_hat, y_lik = self.gaussian_conditional(y, scales, means=means)
+        with amp:
+            x_hat = self.g_s(y_hat)
+        return {"x_hat": x_hat.float(), "likelihoods": {"y": y_lik, "z": z_lik}}
+
+    def aux_loss(self) -> torch.Tensor:
+        return self.entropy_bottleneck.loss()
+
+    # ------------------------------------------------------------------ coding
+    def update(self) -> None:
+        """Build the entropy coders' CDF tables from the trained weights (once, at export).
+
+        Shipped weights carry these tables; loading them never recomputes them, because a
+        recomputation in floating point could differ between machines.
+        """
+        self.gaussian_conditional.update_scale_table(scale_table(), force=True)
+        self.entropy_bottleneck.update(force=True)
+        self.prepare_coding()
+
+    def prepare_coding(self) -> None:
+        """Freeze the integer-exact hyper-synthesis used by compress/decompress."""
+        self._exact_h_s = ExactSequential(self.h_s)
+
+    def entropy_parameters(self, z_hat: torch.Tensor):
+        """Scales and means of y from z_hat, bit-identical on every machine (see exact.py)."""
+        if self._exact_h_s is None:
+            raise RuntimeError("call update() or prepare_coding() before coding")
+        scales, means = self._exact_h_s(z_hat).chunk(2, 1)
+        return scales, means
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> tuple[bytes, bytes, tuple[int, int]]:
+        """x: 1x3xHxW in [0,1], H and W multiples of STRIDE. Returns (z_string, y_string, z_shape)."""
+        y = tiled_apply(self.g_a, x, scale=1 / LATENT_STRIDE)
+        z = self.h_a(y)
+        z_strings = self.entropy_bottleneck.compress(z)
+        z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
+        scales, means = self.entropy_parameters(z_hat)
+        indexes = self.gaussian_conditional.build_indexes(scales)
+        y_strings = self.gaussian_conditional.compress(y, indexes, means=means)
+        return z_strings[0], y_strings[0], tuple(z.shape[-2:])
+
+    @torch.no_grad()
+    def decompress(self, z_string: bytes, y_string: bytes, z_shape: tuple[int, int]) -> torch.Tensor:
+        """Inverse of compress: returns 1x3xHxW, unclamped."""
+        z_hat = self.entropy_bottleneck.decompress([z_string], z_shape)
+        scales, means = self.entropy_parameters(z_hat)
+        indexes = self.gaussian_conditional.build_indexes(scales)
+        y_hat = self.gaussian_conditional.decompress([y_string], indexes, means=means)
+        return tiled_apply(self.g_s, y_hat, scale=LATENT_STRIDE)

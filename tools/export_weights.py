@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""Export a training checkpoint as shipped, registered weights (package data).
+
+    python tools/export_weights.py checkpoints/trunk/last.pt hyperprior-mid \
+        --description "mean-scale hyperprior, mid rate" --command "python tools/train_image.py ..."
+"""
+import argparse
+from pathlib import Path
+
+from codec.training.export import export
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("name")
+    p.add_argument("--description", default="")
+    p.add_argument("--command", required=True, help="the training command(s) that produced the checkpoint")
+    p.add_argument("--default", action="store_true", help="make it the default model of `strata encode`")
+    a = p.parse_args()
+    e = export(a.checkpoint, a.name, a.description, a.command, default=a.default)
+    print(f"exported {e['name']}: {e['file']} sha256 {e['sha256'][:16]}... (step {e['steps']})")
+
+
+if __name__ == "__main__":
+    main()
