@@ -41,7 +41,7 @@ def encode_picture(pic: Picture, model_name: str) -> bytes:
     x = _to_tensor(pic.rgb)
     # Replicate padding to the model stride: cheaper to code than zeros, cropped at decode.
     x = F.pad(x, (0, -w % STRIDE, 0, -h % STRIDE), mode="replicate")
-    z_string, y_string, _ = model.compress(x.contiguous(memory_format=torch.channels_last))
+    z_string, y_string, _ = model.compress(x)
     chunks = [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)]
     if pic.alpha is not None:
         chunks.append((ChunkType.ALPHA, zlib.compress(pic.alpha.tobytes(), 9)))

@@ -28,6 +28,7 @@ from compressai.layers import GDN
 from torch import nn
 
 from .exact import ExactSequential
+from .subpixel import for_inference
 from .tiling import tiled_apply
 
 # Scale table of the Gaussian conditional (as in CompressAI): 64 log-spaced stds in [0.11, 256].
@@ -66,7 +67,8 @@ class MeanScaleHyperprior(nn.Module):
             _deconv(N, M), nn.ReLU(), _deconv(M, M * 3 // 2), nn.ReLU(), _conv(M * 3 // 2, 2 * M, 3, 1))
         self.entropy_bottleneck = EntropyBottleneck(N)
         self.gaussian_conditional = GaussianConditional(None)
-        self._exact_h_s = None
+        self._exact_h_s = None  # frozen coding-time copies, built by prepare_coding()
+        self._g_s_coding = None
 
     # ------------------------------------------------------------------ training
     def forward(self, x: torch.Tensor, autocast: bool = False) -> dict:
@@ -102,6 +104,8 @@ class MeanScaleHyperprior(nn.Module):
     def prepare_coding(self) -> None:
         """Freeze the integer-exact hyper-synthesis used by compress/decompress."""
         self._exact_h_s = ExactSequential(self.h_s)
+        self._g_s_coding = for_inference(self.g_s)
+        self.to(memory_format=torch.channels_last)
 
     def entropy_parameters(self, z_hat: torch.Tensor):
         """Scales and means of y from z_hat, bit-identical on every machine (see exact.py)."""
@@ -113,7 +117,7 @@ class MeanScaleHyperprior(nn.Module):
     @torch.no_grad()
     def compress(self, x: torch.Tensor) -> tuple[bytes, bytes, tuple[int, int]]:
         """x: 1x3xHxW in [0,1], H and W multiples of STRIDE. Returns (z_string, y_string, z_shape)."""
-        y = tiled_apply(self.g_a, x, scale=1 / LATENT_STRIDE)
+        y = tiled_apply(self.g_a, x.contiguous(memory_format=torch.channels_last), scale=1 / LATENT_STRIDE)
         z = self.h_a(y)
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
@@ -129,4 +133,7 @@ class MeanScaleHyperprior(nn.Module):
         scales, means = self.entropy_parameters(z_hat)
         indexes = self.gaussian_conditional.build_indexes(scales)
         y_hat = self.gaussian_conditional.decompress([y_string], indexes, means=means)
-        return tiled_apply(self.g_s, y_hat, scale=LATENT_STRIDE)
+        # channels_last convolutions (transposed ones in sub-pixel form, see subpixel.py) give
+        # the same bits whatever the thread count (tested).
+        y_hat = y_hat.contiguous(memory_format=torch.channels_last)
+        return tiled_apply(self._g_s_coding, y_hat, scale=LATENT_STRIDE)

@@ -1,0 +1,129 @@
+"""The command line: success paths, and every bad input gives one line, non-zero exit, no output."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from codec import __version__, container
+
+
+def _one_line_error(code, err):
+    assert code != 0
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("strata: error:"), err
+    assert "Traceback" not in err
+
+
+def test_encode_decode_info(tmp_path, rgb_png, run_cli):
+    before = hashlib.sha256(rgb_png.read_bytes()).hexdigest()
+    code, _, err = run_cli("encode", rgb_png, "-o", tmp_path / "a.strata")
+    assert code == 0, err
+    code, _, err = run_cli("decode", tmp_path / "a.strata", "-o", tmp_path / "a.png")
+    assert code == 0, err
+    assert Image.open(tmp_path / "a.png").size == (96, 80)
+    code, out, _ = run_cli("info", tmp_path / "a.strata", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["width"] == 96 and info["height"] == 80 and info["kind"] == "image"
+    assert [c["type"] for c in info["chunks"]] == ["hyper", "latent"]
+    assert info["bytes"] == (tmp_path / "a.strata").stat().st_size
+    assert hashlib.sha256(rgb_png.read_bytes()).hexdigest() == before  # input untouched
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_decode_to_other_format(tmp_path, stream, run_cli):
+    code, _, err = run_cli("decode", stream, "-o", tmp_path / "a.bmp")
+    assert code == 0, err
+    assert Image.open(tmp_path / "a.bmp").format == "BMP"
+
+
+def test_models_and_version(run_cli):
+    code, out, _ = run_cli("models")
+    assert code == 0 and out.splitlines()
+    names = [l.split("\t")[0] for l in out.splitlines()]
+    code, out, _ = run_cli("models", "--json")
+    assert [m["name"] for m in json.loads(out)] == names
+    assert sum(m["default"] for m in json.loads(out)) == 1
+    with pytest.raises(SystemExit) as e:
+        run_cli("--version")
+    assert e.value.code == 0
+
+
+def _corruptions(data: bytes):
+    rng = np.random.default_rng(0)
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0x10
+    return {
+        "empty": b"",
+        "truncated_header": data[:12],
+        "truncated_body": data[: len(data) // 2],
+        "bit_flipped": bytes(flipped),
+        "random": rng.integers(0, 256, 5000, dtype=np.uint8).tobytes(),
+        "wrong_magic": b"XXXX" + data[4:],
+        "wrong_version": data[:4] + bytes([7]) + data[5:],
+        "png_bytes": b"\x89PNG\r\n\x1a\n" + data[8:],
+    }
+
+
+@pytest.mark.parametrize("case", list(_corruptions(b"\0" * 100)))
+def test_corrupt_streams(tmp_path, stream, run_cli, case):
+    bad = tmp_path / "bad.strata"
+    bad.write_bytes(_corruptions(stream.read_bytes())[case])
+    out = tmp_path / "out.png"
+    code, _, err = run_cli("decode", bad, "-o", out)
+    _one_line_error(code, err)
+    assert not out.exists()
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_huge_header_refused(tmp_path, run_cli):
+    h = container.Header(container.Kind.IMAGE, "hyperprior-mid", b"\0" * 8, 100000, 100000)
+    bad = tmp_path / "huge.strata"
+    bad.write_bytes(container.pack(h, [(container.ChunkType.LATENT, b"x")]))
+    code, _, err = run_cli("decode", bad, "-o", tmp_path / "o.png")
+    _one_line_error(code, err)
+    assert "exceeds the limit" in err
+
+
+def test_wrong_weights_hash_refused(tmp_path, stream, run_cli):
+    s = container.parse(stream.read_bytes())
+    s.header.weights_hash = b"\x01" * 8
+    bad = tmp_path / "other.strata"
+    bad.write_bytes(container.pack(s.header, s.chunks))
+    code, _, err = run_cli("decode", bad, "-o", tmp_path / "o.png")
+    _one_line_error(code, err)
+    assert "different weights" in err
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["encode", "missing.png", "-o", "{t}/x.strata"], "no such file"),
+    (["decode", "missing.strata", "-o", "{t}/x.png"], "no such file"),
+    (["encode", "{t}/notimage.png", "-o", "{t}/x.strata"], "not an image"),
+    (["encode", "{t}/in.png", "-o", "{t}/nofolder/x.strata"], "folder"),
+    (["encode", "{t}/in.png", "-o", "{t}/x.strata", "--model", "nope"], "unknown model"),
+    (["encode", "{t}/in.png", "-o", "{t}/in.png"], "input"),
+    (["decode", "{t}/in.strata", "-o", "{t}/x.unknownext"], "format"),
+    (["encode", "{t}/in.png", "-o", "{t}/x.strata", "--max-pixels", "100"], "exceeds"),
+])
+def test_bad_invocations(tmp_path, rgb_png, stream, run_cli, args, needle):
+    (tmp_path / "notimage.png").write_text("hello")
+    before = sorted(os.listdir(tmp_path))
+    code, _, err = run_cli(*[a.format(t=tmp_path) for a in args])
+    _one_line_error(code, err)
+    assert needle in err
+    assert sorted(os.listdir(tmp_path)) == before  # nothing written, nothing removed
+
+
+def test_real_process_exit_code_and_no_traceback(tmp_path):
+    bad = tmp_path / "bad.strata"
+    bad.write_bytes(b"STRA\x01garbage")
+    p = subprocess.run([sys.executable, "-m", "codec.cli", "decode", str(bad), "-o", str(tmp_path / "o.png")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1
+    assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
+    assert f"strata {__version__}" in subprocess.run(
+        [sys.executable, "-m", "codec.cli", "--version"], capture_output=True, text=True).stdout
