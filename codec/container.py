@@ -1,35 +1,10 @@
 """Strata container format, version 1: one framing for every stream kind.
 
-All integers are big-endian. A stream is a header followed by chunks.
-
-Header
-
-| offset | size | field                                                              |
-|--------|------|--------------------------------------------------------------------|
-| 0      | 4    | magic `STRA`                                                       |
-| 4      | 1    | format version (1)                                                 |
-| 5      | 1    | stream kind: 1 image, 2 point cloud                                |
-| 6      | 1    | L, length of the model name (1..64)                                |
-| 7      | L    | model name, ASCII (registry name, e.g. `hyperprior-mid`)           |
-| 7+L    | 8    | weights hash: first 8 bytes of the sha256 of the weights file      |
-| 15+L   | 4    | width (image) or number of points (point cloud)                    |
-| 19+L   | 4    | height (image) or 1 (point cloud)                                  |
-| 23+L   | 1    | original colour mode: 0 RGB, 1 L (grey), 2 RGBA, 3 LA              |
-| 24+L   | 1    | original bits per sample (8 or 16)                                 |
-| 25+L   | 4    | CRC32 of header bytes 0 .. 24+L                                    |
-
-Chunk (repeated until the end of the file)
-
-| size | field                                                   |
-|------|---------------------------------------------------------|
-| 1    | chunk type (see `ChunkType`)                            |
-| 4    | payload length n                                        |
-| n    | payload                                                 |
-| 4    | CRC32 of the type, length and payload bytes             |
-
-The parser checks everything before it allocates: magic, version, kind, name, header CRC,
-dimensions against a pixel cap, each chunk length against the bytes actually left, each CRC.
-A torn last chunk (the file was cut inside it) is not an error of the parser: it is reported in
+A stream is a header (magic, version, kind, model name, weights hash, size, mode, CRC32) followed
+by length-prefixed chunks, each with its own CRC32. The byte layout is tabulated in
+docs/format.md. The parser checks everything before it allocates: magic, version, kind, name,
+header CRC, dimensions against a pixel cap, each chunk length against the bytes actually left,
+each CRC. A torn last chunk (the file was cut inside it) is not a parser error: it is reported in
 `Stream.torn` and the decoder decides whether what remains is enough.
 """
 from __future__ import annotations

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Every shipped model on a folder (Kodak by default) against JPEG and WebP at the same rate.
+
+    python tools/compare_baselines.py [--data ../shared/data/kodak] [--out results/compare.json]
+
+For each shipped model: mean bpp (real file sizes, header included) and mean RGB PSNR; JPEG
+(Pillow, 4:2:0) and WebP (Pillow, method 6) are swept over their quality settings and their
+PSNR is interpolated at the model's rate. The acceptance bar is +2 dB over JPEG and +0.5 dB over
+WebP; the last column says whether each model meets it.
+"""
+import argparse
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from codec.eval.baselines import BASELINES
+from codec.eval.runner import (eval_baseline, eval_strata, load_folder, psnr_at, results_json,
+                               summarise)
+from codec.registry import list_models
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="../shared/data/kodak")
+    p.add_argument("--models", nargs="*", help="model names (default: every shipped model)")
+    p.add_argument("--out", type=Path, help="write all curves as JSON here")
+    a = p.parse_args()
+    images = load_folder(a.data)
+    names = a.models or [m.name for m in list_models()]
+
+    curves = {}
+    for key in ("jpeg", "webp"):
+        b = BASELINES[key]
+        pts = [summarise(eval_baseline(b, q, images)) for q in tqdm(b.qualities, desc=key)]
+        curves[key] = results_json(b.name, b.description, pts)
+    ours = {n: summarise(eval_strata(n, images)) for n in tqdm(names, desc="strata")}
+
+    print(f"\n{len(images)} images from {a.data}")
+    print(f"{'model':<18}{'bpp':>8}{'PSNR':>8}{'JPEG':>8}{'dJPEG':>8}{'WebP':>8}{'dWebP':>8}"
+          f"{'enc s':>8}{'dec s':>8}  meets bar")
+    for n, s in ours.items():
+        j, w = psnr_at(curves["jpeg"], s["bpp"]), psnr_at(curves["webp"], s["bpp"])
+        dj = None if j is None else s["psnr-rgb"] - j
+        dw = None if w is None else s["psnr-rgb"] - w
+        ok = dj is not None and dw is not None and dj >= 2.0 and dw >= 0.5
+        f = lambda v: f"{v:8.2f}" if v is not None else f"{'n/a':>8}"
+        print(f"{n:<18}{s['bpp']:8.4f}{s['psnr-rgb']:8.2f}{f(j)}{f(dj)}{f(w)}{f(dw)}"
+              f"{s['encoding_time']:8.3f}{s['decoding_time']:8.3f}  {'yes' if ok else 'NO'}")
+    for key, c in curves.items():
+        pts = ", ".join(f"{b:.3f}/{q:.2f}" for b, q in zip(c["results"]["bpp"], c["results"]["psnr-rgb"]))
+        print(f"{key} (bpp/PSNR): {pts}")
+    if a.out:
+        a.out.parent.mkdir(parents=True, exist_ok=True)
+        a.out.write_text(json.dumps({"strata": ours, **curves}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
