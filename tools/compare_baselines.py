@@ -32,8 +32,8 @@ def main():
     curves = {}
     for key in ("jpeg", "webp"):
         b = BASELINES[key]
-        pts = [summarise(eval_baseline(b, q, images)) for q in tqdm(b.qualities, desc=key)]
-        curves[key] = results_json(b.name, b.description, pts)
+        rows = [r for q in tqdm(b.qualities, desc=key) for r in eval_baseline(b, q, images)]
+        curves[key] = results_json(b.name, b.description, rows)
     ours = {n: summarise(eval_strata(n, images)) for n in tqdm(names, desc="strata")}
 
     print(f"\n{len(images)} images from {a.data}")

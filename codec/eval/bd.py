@@ -33,7 +33,9 @@ def _check(rate, psnr):
 
 
 def bd_rate(rate_ref, psnr_ref, rate_test, psnr_test) -> float | None:
-    """Percent rate change of test vs reference at equal PSNR (None when the ranges do not overlap)."""
+    """Percent rate change of test vs reference at equal PSNR (None without overlap or with fewer than two points)."""
+    if min(len(rate_ref), len(rate_test)) < 2:
+        return None
     r1, p1 = _check(rate_ref, psnr_ref)
     r2, p2 = _check(rate_test, psnr_test)
     gap = _integral_gap(p1, np.log(r1), p2, np.log(r2))
@@ -41,7 +43,9 @@ def bd_rate(rate_ref, psnr_ref, rate_test, psnr_test) -> float | None:
 
 
 def bd_psnr(rate_ref, psnr_ref, rate_test, psnr_test) -> float | None:
-    """PSNR change in dB of test vs reference at equal rate (None when the ranges do not overlap)."""
+    """PSNR change in dB of test vs reference at equal rate (None without overlap or with fewer than two points)."""
+    if min(len(rate_ref), len(rate_test)) < 2:
+        return None
     r1, p1 = _check(rate_ref, psnr_ref)
     r2, p2 = _check(rate_test, psnr_test)
     return _integral_gap(np.log(r1), p1, np.log(r2), p2)

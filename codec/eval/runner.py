@@ -1,7 +1,7 @@
 """Run a codec over a folder of images and summarise it in CompressAI's results schema.
 
-Rates are real file sizes (the whole Strata stream, header included) in bits per pixel; PSNR is
-computed per image on 8-bit RGB output against the 8-bit RGB input, then averaged.
+Rates are real file sizes (the whole Strata stream, header included) in bits per pixel; PSNR and
+MS-SSIM are computed per image on 8-bit RGB output against the 8-bit RGB input, then averaged.
 """
 from __future__ import annotations
 
@@ -12,61 +12,72 @@ import numpy as np
 from tqdm import tqdm
 
 from ..image_codec import decode_stream, encode_picture
-from ..image_io import read_image
+from ..image_io import Picture, read_image
 from ..training.data import list_images
 from .baselines import Baseline, code
-from .metrics import psnr_rgb
+from .metrics import ms_ssim_rgb, psnr_rgb
 
 MAX_PIXELS = 10**9
+METRICS = ("bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", "decoding_time")
 
 
 def load_folder(folder: str | Path) -> list[tuple[str, np.ndarray]]:
-    files = list_images(Path(folder))
+    """All images of a folder as 8-bit RGB (the CLI's input policy). Clear errors on bad input."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"image folder not found: {folder}")
+    files = list_images(folder)
     if not files:
         raise FileNotFoundError(f"no images in {folder}")
     return [(p.name, read_image(p, MAX_PIXELS).rgb) for p in files]
 
 
-def _row(name, nbytes, rgb, out, t_enc, t_dec):
+def _row(name, point, nbytes, rgb, out, t_enc, t_dec):
     h, w = rgb.shape[:2]
-    return {"image": name, "bpp": nbytes * 8 / (h * w), "psnr-rgb": psnr_rgb(out, rgb),
-            "encoding_time": t_enc, "decoding_time": t_dec}
+    return {"image": name, "point": point, "bpp": nbytes * 8 / (h * w), "psnr-rgb": psnr_rgb(out, rgb),
+            "ms-ssim-rgb": ms_ssim_rgb(out, rgb), "encoding_time": t_enc, "decoding_time": t_dec}
 
 
 def eval_strata(model: str, images) -> list[dict]:
-    from ..image_io import Picture
     rows = []
     for name, rgb in tqdm(images, desc=model, leave=False):
-        pic = Picture(rgb, None, "RGB", 8)
         t0 = time.perf_counter()
-        data = encode_picture(pic, model)
+        data = encode_picture(Picture(rgb, None, "RGB", 8), model)
         t1 = time.perf_counter()
         img, _ = decode_stream(data)
         t2 = time.perf_counter()
-        rows.append(_row(name, len(data), rgb, np.asarray(img), t1 - t0, t2 - t1))
+        rows.append(_row(name, model, len(data), rgb, np.asarray(img), t1 - t0, t2 - t1))
     return rows
 
 
-def eval_baseline(b: Baseline, quality: int, images) -> list[dict]:
+def eval_baseline(b: Baseline, quality, images) -> list[dict]:
     rows = []
     for name, rgb in images:
-        t0 = time.perf_counter()
-        size, out = code(b, rgb, quality)
-        rows.append(_row(name, size, rgb, out, time.perf_counter() - t0, 0.0))
+        size, out, t_enc, t_dec = code(b, rgb, quality)
+        rows.append(_row(name, quality, size, rgb, out, t_enc, t_dec))
     return rows
 
 
 def summarise(rows: list[dict]) -> dict:
-    keys = ("bpp", "psnr-rgb", "encoding_time", "decoding_time")
-    return {k: float(np.mean([r[k] for r in rows])) for k in keys}
+    out = {}
+    for k in METRICS:
+        vals = [r[k] for r in rows if r[k] is not None]
+        out[k] = float(np.mean(vals)) if len(vals) == len(rows) else None
+    return out
 
 
-def results_json(name: str, description: str, points: list[dict]) -> dict:
+def results_json(name: str, description: str, rows: list[dict], per_image: bool = False) -> dict:
     """CompressAI results schema: one list per metric, one entry per rate point (sorted by bpp)."""
-    points = sorted(points, key=lambda p: p["bpp"])
-    keys = ("bpp", "psnr-rgb", "encoding_time", "decoding_time")
-    return {"name": name, "description": description,
-            "results": {k: [p[k] for p in points] for k in keys}}
+    points = {}
+    for r in rows:
+        points.setdefault(str(r["point"]), []).append(r)
+    summary = sorted(((p, summarise(rs)) for p, rs in points.items()), key=lambda t: t[1]["bpp"])
+    res = {"name": name, "description": description,
+           "results": {k: [s[k] for _, s in summary] for k in METRICS}}
+    res["results"]["points"] = [p for p, _ in summary]
+    if per_image:
+        res["per_image"] = rows
+    return res
 
 
 def psnr_at(results: dict, bpp: float) -> float | None:

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Rate-distortion evaluation of Strata and offline baselines on a folder of images (Kodak default).
+
+    python tools/rd_eval.py --all                 # every codec, then BD table and figure
+    python tools/rd_eval.py --codecs strata webp  # just these
+    python tools/rd_eval.py --all --force         # recompute what exists
+
+Writes one JSON per codec in CompressAI's results schema (bpp from real file sizes, PSNR and
+MS-SSIM on 8-bit RGB averaged per image, encode/decode seconds per image) to --out, skipping
+codecs already there unless --force; then bd.json / bd.md (BD-rate of each Strata curve against
+every baseline and the anchors) and rd.png. A second run with nothing new to compute is a no-op.
+Codecs: strata (all shipped single-rate models as one curve), jpeg, jpeg444, webp, avif,
+jpeg2000, hevc444 (x265 4:4:4 via pillow-heif), jxl.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from codec.eval.baselines import BASELINES
+from codec.eval.bd import METHOD
+from codec.eval.report import bd_markdown, bd_table, load_results, plot_rd
+from codec.errors import StrataError
+from codec.eval.runner import eval_baseline, eval_strata, load_folder, results_json
+from codec.registry import list_models
+
+ANCHORS_FOR_PLOT = ["vtm", "bpg_444_x265_ycbcr", "compressai-mbt2018-mean_mse_cpu",
+                    "progressive-vam-wacv2025", "progressive-ctc-cvpr2023"]
+ANCHORS_FOR_BD = ["vtm"]
+
+
+def evaluate(codec: str, images, per_image: bool) -> dict:
+    if codec == "strata":
+        models = [m for m in list_models() if m.architecture == "mean-scale-hyperprior"]
+        rows = [r for m in tqdm(models, desc="strata") for r in eval_strata(m.name, images)]
+        desc = "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
+        return results_json("strata-hyperprior", desc, rows, per_image)
+    b = BASELINES[codec]
+    if not b.available():
+        raise RuntimeError(f"{codec} is not available here (install the eval extras: pip install '.[eval]')")
+    rows = [r for q in tqdm(b.qualities, desc=codec) for r in eval_baseline(b, q, images)]
+    return results_json(b.name, b.description, rows, per_image)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", default="../shared/data/kodak")
+    p.add_argument("--out", type=Path, default=Path("results/kodak"))
+    p.add_argument("--anchors", type=Path, default=Path("../shared/anchors/kodak"))
+    p.add_argument("--codecs", nargs="*", default=[], choices=["strata", *BASELINES])
+    p.add_argument("--all", action="store_true", help="every codec")
+    p.add_argument("--per-image", action="store_true", help="keep per-image rows in the JSON")
+    p.add_argument("--force", action="store_true", help="recompute codecs whose results exist")
+    a = p.parse_args()
+    codecs = ["strata", *BASELINES] if a.all else a.codecs
+    if not codecs:
+        p.error("name --codecs or --all")
+
+    a.out.mkdir(parents=True, exist_ok=True)
+    todo = [c for c in codecs if a.force or not (a.out / f"{c}.json").exists()]
+    if todo:
+        try:
+            images = load_folder(a.data)
+        except (FileNotFoundError, OSError, StrataError) as e:
+            sys.exit(f"rd_eval: error: {e}")
+        for c in todo:
+            try:
+                res = evaluate(c, images, a.per_image)
+            except RuntimeError as e:
+                print(f"rd_eval: skipping {c}: {e}", file=sys.stderr)
+                continue
+            res["data"] = f"{Path(a.data).name} ({len(images)} images)"
+            (a.out / f"{c}.json").write_text(json.dumps(res, indent=1) + "\n")
+            r = res["results"]
+            print(f"{c}: " + ", ".join(f"{b:.3f} bpp/{q:.2f} dB" for b, q in zip(r["bpp"], r["psnr-rgb"])))
+    elif (a.out / "rd.png").exists():
+        print(f"rd_eval: {a.out} is up to date (use --force to recompute)")
+        return
+
+    results = load_results(a.out)
+    anchors = load_results(a.anchors) if a.anchors.is_dir() else {}
+    ours = {k: v for k, v in results.items() if k.startswith("strata")}
+    refs = {k: v for k, v in results.items() if not k.startswith("strata")}
+    refs.update({f"{k} (anchor)": anchors[k] for k in ANCHORS_FOR_BD if k in anchors})
+    rows = bd_table(ours, refs)
+    (a.out / "bd.json").write_text(json.dumps({"method": METHOD, "rows": rows}, indent=1) + "\n")
+    (a.out / "bd.md").write_text(bd_markdown(rows) + "\n")
+    curves = [(v["name"], v, "ours") for v in ours.values()]
+    curves += [(v["name"], v, "classical") for k, v in results.items() if not k.startswith("strata")]
+    curves += [(f"{k} (published)", anchors[k], "anchor") for k in ANCHORS_FOR_PLOT if k in anchors]
+    plot_rd(curves, a.out / "rd.png", f"Kodak, {len(ours)} Strata curve(s) vs baselines")
+    print(bd_markdown(rows))
+
+
+if __name__ == "__main__":
+    main()
