@@ -22,10 +22,15 @@ from __future__ import annotations
 import math
 from contextlib import nullcontext
 
+import warnings
+
 import torch
-from compressai.entropy_models import EntropyBottleneck, GaussianConditional
-from compressai.layers import GDN
 from torch import nn
+
+with warnings.catch_warnings():  # CompressAI's import-time torch.jit deprecation chatter
+    warnings.simplefilter("ignore", FutureWarning)
+    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
+    from compressai.layers import GDN
 
 from .exact import ExactSequential
 from .subpixel import for_inference
