@@ -28,7 +28,7 @@ class DecodeReport:
 
 
 def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(rgb).permute(2, 0, 1)[None].float().div(255)
+    return torch.from_numpy(np.array(rgb, dtype=np.float32)).permute(2, 0, 1)[None].div_(255)
 
 
 def _to_uint8(x: torch.Tensor) -> np.ndarray:
