@@ -56,7 +56,9 @@ def read_image(path: str | Path, max_pixels: int) -> Picture:
         raise
     except UnidentifiedImageError:
         raise StrataError(f"{path}: not an image file Pillow can read") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as e:
+    except MemoryError:
+        raise
+    except Exception as e:  # Pillow raises many types on malformed files
         raise StrataError(f"{path}: cannot read image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
 
 
@@ -117,6 +119,9 @@ def atomic_write(path: str | Path, write) -> None:
         raise StrataError(f"output folder does not exist: {folder}")
     fd, tmp = tempfile.mkstemp(prefix=".strata-", suffix=".tmp", dir=folder)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()

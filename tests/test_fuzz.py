@@ -64,6 +64,13 @@ def test_random_bytes_after_magic(data):
             pass
 
 
+def test_campaign_over_the_decoder(seed_stream):
+    from codec.fuzz import campaign
+    res = campaign(lambda d: decode_stream(d, max_pixels=1 << 20), [seed_stream], 1500, seed=1)
+    assert res["counts"].get("unexpected", 0) == 0 and res["counts"].get("slow", 0) == 0, res["bad"][:3]
+    assert res["counts"].get("multiline_error", 0) == 0
+
+
 def test_every_truncation_of_a_stream(seed_stream):
     for n in range(len(seed_stream)):
         with pytest.raises(StrataError):

@@ -33,6 +33,8 @@ with warnings.catch_warnings():  # CompressAI's import-time torch.jit deprecatio
     from compressai.layers import GDN
 
 from .exact import ExactSequential
+from ..errors import StrataError
+from .rans_guard import max_string_bytes, padded
 from .subpixel import for_inference
 from .tiling import tiled_apply
 
@@ -129,15 +131,18 @@ class MeanScaleHyperprior(nn.Module):
         scales, means = self.entropy_parameters(z_hat)
         indexes = self.gaussian_conditional.build_indexes(scales)
         y_strings = self.gaussian_conditional.compress(y, indexes, means=means)
+        if len(y_strings[0]) > max_string_bytes(indexes.numel()):  # the decoder would refuse it
+            raise StrataError("image cannot be coded within the latent size limit")
         return z_strings[0], y_strings[0], tuple(z.shape[-2:])
 
     @torch.no_grad()
     def decompress(self, z_string: bytes, y_string: bytes, z_shape: tuple[int, int]) -> torch.Tensor:
-        """Inverse of compress: returns 1x3xHxW, unclamped."""
-        z_hat = self.entropy_bottleneck.decompress([z_string], z_shape)
+        """Inverse of compress: returns 1x3xHxW, unclamped. Safe on forged strings (rans_guard)."""
+        zh, zw = z_shape
+        z_hat = self.entropy_bottleneck.decompress([padded(z_string, self.N * zh * zw)], z_shape)
         scales, means = self.entropy_parameters(z_hat)
         indexes = self.gaussian_conditional.build_indexes(scales)
-        y_hat = self.gaussian_conditional.decompress([y_string], indexes, means=means)
+        y_hat = self.gaussian_conditional.decompress([padded(y_string, indexes.numel())], indexes, means=means)
         # channels_last convolutions (transposed ones in sub-pixel form, see subpixel.py) give
         # the same bits whatever the thread count (tested).
         y_hat = y_hat.contiguous(memory_format=torch.channels_last)

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""(Re)generate the conformance set in bitstreams/ with the shipped models.
+
+    python tools/make_conformance.py [--data ../shared/data/kodak]
+
+Sources: a natural crop (kodim23), its greyscale version, a portrait crop (kodim04), an odd size
+(37x23), a few-pixel image (3x2), 1x1, and an RGBA image; the natural crop is also coded with
+every shipped model. Existing entries are never silently rewritten: if a stream made by the same
+format version and the same weights now decodes differently, the tool stops and says to bump the
+format or model version instead.
+"""
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from codec.conformance import MANIFEST, pixels_sha256
+from codec.container import VERSION
+from codec.image_codec import decode_stream, encode_picture
+from codec.image_io import read_image
+from codec.registry import default_model, list_models, model_info
+
+
+def sources(data: Path, tmp: Path) -> dict[str, Path]:
+    out = {}
+    k23 = Image.open(data / "kodim23.png").convert("RGB").crop((256, 128, 512, 320))
+    k04 = Image.open(data / "kodim04.png").convert("RGB").crop((100, 200, 260, 440))
+    rng = np.random.default_rng(7)
+    rgba = np.dstack([np.asarray(k23.resize((64, 48))),
+                      np.tile(np.linspace(0, 255, 64).astype(np.uint8), (48, 1))])
+    images = {"natural": k23, "grey": k23.convert("L"), "portrait": k04,
+              "odd37x23": k23.resize((37, 23), Image.LANCZOS),
+              "few3x2": Image.fromarray(rng.integers(0, 256, (2, 3, 3), dtype=np.uint8)),
+              "one1x1": Image.new("RGB", (1, 1), (200, 30, 90)),
+              "alpha": Image.fromarray(rgba, "RGBA")}
+    for name, im in images.items():
+        out[name] = tmp / f"{name}.png"
+        im.save(out[name])
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=Path("../shared/data/kodak"))
+    p.add_argument("--out", type=Path, default=Path("bitstreams"))
+    a = p.parse_args()
+    import tempfile
+    a.out.mkdir(exist_ok=True)
+    old = {}
+    if (a.out / MANIFEST).exists():
+        old = {e["file"] + str(e.get("bytes")): e for e in json.loads((a.out / MANIFEST).read_text())["streams"]}
+    entries, default = [], default_model()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = sources(a.data, Path(tmp))
+        jobs = [(name, default) for name in src] + [("natural", m.name) for m in list_models() if m.name != default]
+        for name, model in jobs:
+            data = encode_picture(read_image(src[name], 10**8), model)
+            fname = f"{name}.{model}.strata"
+            (a.out / fname).write_bytes(data)
+            img, _ = decode_stream(data)
+            entries.append({"file": fname, "source": name, "sha256": hashlib.sha256(data).hexdigest(),
+                            "bytes": None, "model": model, "model_sha256": model_info(model).sha256,
+                            "format_version": VERSION, "decoder": {"threads": [1, 2], "max_pixels": "default"},
+                            "width": img.width, "height": img.height, "mode": img.mode,
+                            "decoded_sha256": pixels_sha256(img)})
+    for e in entries:
+        prev = old.get(e["file"] + str(e.get("bytes")))
+        same_version = prev and prev["format_version"] == e["format_version"] and prev["model_sha256"] == e["model_sha256"]
+        if same_version and (prev["sha256"], prev["decoded_sha256"]) != (e["sha256"], e["decoded_sha256"]):
+            sys.exit(f"make_conformance: error: {e['file']} changed under format version {VERSION} and the "
+                     "same weights; bump the format or model version instead of rewriting the manifest")
+    (a.out / MANIFEST).write_text(json.dumps({"format_version": VERSION, "streams": entries}, indent=1) + "\n")
+    print(f"{len(entries)} conformance streams in {a.out}")
+
+
+if __name__ == "__main__":
+    main()
