@@ -38,8 +38,8 @@ class ModelInfo:
         return bytes.fromhex(self.sha256)[:8]
 
 
-def _read_registry(weights_dir: Path = WEIGHTS_DIR) -> dict:
-    path = weights_dir / "registry.json"
+def _read_registry() -> dict:
+    path = WEIGHTS_DIR / "registry.json"
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:

@@ -5,7 +5,8 @@
 
 For each shipped model: mean bpp (real file sizes, header included) and mean RGB PSNR; JPEG
 (Pillow, 4:2:0) and WebP (Pillow, method 6) are swept over their quality settings and their
-PSNR is interpolated at the model's rate. The acceptance bar is +2 dB over JPEG and +0.5 dB over
+PSNR is interpolated at the model's rate (below a baseline's lowest rate, its lowest point, which
+spends more bits, stands in). The acceptance bar is +2 dB over JPEG and +0.5 dB over
 WebP; the last column says whether each model meets it.
 """
 import argparse
@@ -18,6 +19,16 @@ from codec.eval.baselines import BASELINES
 from codec.eval.runner import (eval_baseline, eval_strata, load_folder, psnr_at, results_json,
                                summarise)
 from codec.registry import list_models
+
+
+def at_rate(curve: dict, bpp: float) -> float | None:
+    """The baseline's PSNR at this rate; below its lowest rate, its lowest point stands in (it
+    spends more bits there, so beating it is beating the baseline at our rate a fortiori)."""
+    v = psnr_at(curve, bpp)
+    r = curve["results"]
+    if v is None and bpp < min(r["bpp"]):
+        v = r["psnr-rgb"][r["bpp"].index(min(r["bpp"]))]
+    return v
 
 
 def main():
@@ -40,7 +51,7 @@ def main():
     print(f"{'model':<18}{'bpp':>8}{'PSNR':>8}{'JPEG':>8}{'dJPEG':>8}{'WebP':>8}{'dWebP':>8}"
           f"{'enc s':>8}{'dec s':>8}  meets bar")
     for n, s in ours.items():
-        j, w = psnr_at(curves["jpeg"], s["bpp"]), psnr_at(curves["webp"], s["bpp"])
+        j, w = at_rate(curves["jpeg"], s["bpp"]), at_rate(curves["webp"], s["bpp"])
         dj = None if j is None else s["psnr-rgb"] - j
         dw = None if w is None else s["psnr-rgb"] - w
         ok = dj is not None and dw is not None and dj >= 2.0 and dw >= 0.5

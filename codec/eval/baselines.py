@@ -61,7 +61,7 @@ def _pillow_has(feature):
     return check
 
 
-_JPEG_Q = [5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95]
+_JPEG_Q = [1, 3, 5, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95]
 BASELINES = {b.name: b for b in [
     Baseline("jpeg", "JPEG 4:2:0 (Pillow/libjpeg, optimized Huffman)", _JPEG_Q, _jpeg(2)),
     Baseline("jpeg444", "JPEG 4:4:4 (Pillow/libjpeg, optimized Huffman)", _JPEG_Q, _jpeg(0)),

@@ -1,0 +1,56 @@
+"""Shipped weights: registered, verified, loaded with their own CDF tables; clear errors otherwise."""
+import json
+import shutil
+
+import pytest
+import torch
+
+from codec import registry
+from codec.errors import StrataError
+
+
+def test_every_registered_model_loads_and_matches_its_hash():
+    models = registry.list_models()
+    assert len(models) >= 2, "ship at least a low and a high quality"
+    assert registry.default_model() in [m.name for m in models]
+    for m in models:
+        assert registry.file_sha256(registry.WEIGHTS_DIR / m.file) == m.sha256
+        assert m.command, "record the command that produced the weights"
+        model, _ = registry.load_model(m.name)
+        state = torch.load(registry.WEIGHTS_DIR / m.file, weights_only=True)
+        # The CDF tables come from the file, not from a recomputation at load time.
+        assert torch.equal(model.gaussian_conditional._quantized_cdf, state["gaussian_conditional._quantized_cdf"])
+        assert torch.equal(model.entropy_bottleneck._quantized_cdf, state["entropy_bottleneck._quantized_cdf"])
+
+
+def _fake_registry(tmp_path, monkeypatch, corrupt=False, missing=False):
+    m = registry.list_models()[0]
+    reg = {"default": m.name, "models": [json.loads(json.dumps(
+        {"name": m.name, "architecture": m.architecture, "args": m.args, "file": m.file,
+         "sha256": m.sha256, "command": m.command}))]}
+    (tmp_path / "registry.json").write_text(json.dumps(reg))
+    if not missing:
+        shutil.copy(registry.WEIGHTS_DIR / m.file, tmp_path / m.file)
+        if corrupt:
+            with open(tmp_path / m.file, "r+b") as f:
+                f.seek(1000)
+                f.write(b"\xff" * 8)
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    registry.load_model.cache_clear()
+    return m.name
+
+
+@pytest.mark.parametrize("case, needle", [("missing", "missing"), ("corrupt", "sha256")])
+def test_bad_weights_give_clear_errors(tmp_path, monkeypatch, case, needle):
+    name = _fake_registry(tmp_path, monkeypatch, corrupt=case == "corrupt", missing=case == "missing")
+    try:
+        with pytest.raises(StrataError, match=needle):
+            registry.load_model(name)
+    finally:
+        registry.load_model.cache_clear()
+
+
+def test_missing_registry(tmp_path, monkeypatch):
+    monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(StrataError, match="registry"):
+        registry.list_models()
