@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .container import DEFAULT_MAX_PIXELS, ChunkType, Kind, parse
+from .container import DEFAULT_MAX_PIXELS, MAX_STREAM_BYTES, ChunkType, Kind, parse
 from .errors import StrataError
 
 EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 70, 130
@@ -24,6 +24,8 @@ def _read_input(path: str) -> bytes:
     if not p.is_file():
         raise StrataError(f"no such file: {path}")
     try:
+        if p.stat().st_size > MAX_STREAM_BYTES:
+            raise StrataError(f"{path} is too large to be a Strata stream")
         return p.read_bytes()
     except OSError as e:
         raise StrataError(f"cannot read {path}: {e.strerror}") from None

@@ -21,6 +21,8 @@ VERSION = 1
 MAX_NAME = 64
 HASH_BYTES = 8
 DEFAULT_MAX_PIXELS = 100_000_000  # 100 megapixels: ~12k x 8k; override with --max-pixels
+MAX_CHUNKS = 4096  # far more than any stream kind uses; bounds the parser's bookkeeping
+MAX_STREAM_BYTES = 1 << 30  # 1 GiB: more than any stream under the pixel cap needs
 _FIXED = struct.Struct(">IIBB")  # width, height, mode, bits
 _CHUNK_HEAD = struct.Struct(">BI")
 
@@ -124,6 +126,8 @@ def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Stream:
         if stop + 4 > len(data):
             stream.torn = len(data) - pos
             break
+        if len(stream.chunks) == MAX_CHUNKS:
+            raise StrataError(f"corrupt stream: more than {MAX_CHUNKS} chunks")
         if zlib.crc32(data[pos:stop]) != struct.unpack(">I", data[stop:stop + 4])[0]:
             raise StrataError(f"corrupt stream: chunk {len(stream.chunks)} fails its CRC check")
         stream.chunks.append((ctype, data[pos + _CHUNK_HEAD.size:stop]))

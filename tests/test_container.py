@@ -59,3 +59,9 @@ def test_chunk_length_beyond_file_is_torn_not_allocated():
     data[pos + 1:pos + 5] = (0xFFFFFFFF).to_bytes(4, "big")
     s = container.parse(bytes(data))
     assert s.chunks == [] and s.torn > 0
+
+
+def test_chunk_count_is_capped():
+    data = container.pack(_header(), [(ChunkType.LATENT, b"")] * (container.MAX_CHUNKS + 1))
+    with pytest.raises(StrataError, match="chunks"):
+        container.parse(data)
