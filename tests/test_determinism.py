@@ -59,3 +59,14 @@ def test_subpixel_form_equals_transposed_conv_and_is_thread_independent():
             outs.append(s(x))
     assert outs[0].shape == ref.shape and (outs[0] - ref).abs().max() < 1e-5
     assert all(torch.equal(outs[0], o) for o in outs)
+
+
+def test_scale_indexes_match_compressai():
+    m = MeanScaleHyperprior(16, 24)
+    m.update()
+    table = m.gaussian_conditional.scale_table
+    # Random stds plus every table entry exactly and its float neighbours (the tie cases).
+    scales = torch.cat([torch.rand(5000) * 300, table, torch.nextafter(table, table + 1),
+                        torch.nextafter(table, table - 1), torch.tensor([0.0, -1.0, 1e9])])
+    scales = scales.view(1, 1, 1, -1)
+    assert torch.equal(m.scale_indexes(scales), m.gaussian_conditional.build_indexes(scales))

@@ -20,5 +20,5 @@ def ms_ssim_rgb(a: np.ndarray, b: np.ndarray) -> float | None:
     if min(a.shape[:2]) < MS_SSIM_MIN_SIDE:
         return None
     from pytorch_msssim import ms_ssim
-    t = lambda x: torch.from_numpy(np.array(x, dtype=np.float64)).permute(2, 0, 1)[None]
+    t = lambda x: torch.from_numpy(np.array(x, dtype=np.float32)).permute(2, 0, 1)[None]
     return float(ms_ssim(t(a), t(b), data_range=255))

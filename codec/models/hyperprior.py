@@ -74,8 +74,9 @@ class MeanScaleHyperprior(nn.Module):
             _deconv(N, M), nn.ReLU(), _deconv(M, M * 3 // 2), nn.ReLU(), _conv(M * 3 // 2, 2 * M, 3, 1))
         self.entropy_bottleneck = EntropyBottleneck(N)
         self.gaussian_conditional = GaussianConditional(None)
-        self._exact_h_s = None  # frozen coding-time copies, built by prepare_coding()
-        self._g_s_coding = None
+        # Frozen coding-time forms, built by prepare_coding(); a plain dict keeps them out of
+        # the state dict (they share or derive from the trained parameters).
+        self._coding: dict = {}
 
     # ------------------------------------------------------------------ training
     def forward(self, x: torch.Tensor, autocast: bool = False) -> dict:
@@ -110,15 +111,22 @@ class MeanScaleHyperprior(nn.Module):
 
     def prepare_coding(self) -> None:
         """Freeze the integer-exact hyper-synthesis used by compress/decompress."""
-        self._exact_h_s = ExactSequential(self.h_s)
-        self._g_s_coding = for_inference(self.g_s)
         self.to(memory_format=torch.channels_last)
+        self._coding = {"h_s": ExactSequential(self.h_s), "g_s": for_inference(self.g_s)}
+
+    def scale_indexes(self, scales: torch.Tensor) -> torch.Tensor:
+        """Index into the scale table of each std: same result as CompressAI's build_indexes
+        (the count of table entries below the std, table end excluded), by binary search
+        instead of 64 full-tensor passes."""
+        gc = self.gaussian_conditional
+        scales = gc.lower_bound_scale(scales).contiguous()
+        return torch.searchsorted(gc.scale_table[:-1].contiguous(), scales).int()
 
     def entropy_parameters(self, z_hat: torch.Tensor):
         """Scales and means of y from z_hat, bit-identical on every machine (see exact.py)."""
-        if self._exact_h_s is None:
+        if not self._coding:
             raise RuntimeError("call update() or prepare_coding() before coding")
-        scales, means = self._exact_h_s(z_hat).chunk(2, 1)
+        scales, means = self._coding["h_s"](z_hat).chunk(2, 1)
         return scales, means
 
     @torch.no_grad()
@@ -129,7 +137,7 @@ class MeanScaleHyperprior(nn.Module):
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
         scales, means = self.entropy_parameters(z_hat)
-        indexes = self.gaussian_conditional.build_indexes(scales)
+        indexes = self.scale_indexes(scales)
         y_strings = self.gaussian_conditional.compress(y, indexes, means=means)
         if len(y_strings[0]) > max_string_bytes(indexes.numel()):  # the decoder would refuse it
             raise StrataError("image cannot be coded within the latent size limit")
@@ -141,9 +149,9 @@ class MeanScaleHyperprior(nn.Module):
         zh, zw = z_shape
         z_hat = self.entropy_bottleneck.decompress([padded(z_string, self.N * zh * zw)], z_shape)
         scales, means = self.entropy_parameters(z_hat)
-        indexes = self.gaussian_conditional.build_indexes(scales)
+        indexes = self.scale_indexes(scales)
         y_hat = self.gaussian_conditional.decompress([padded(y_string, indexes.numel())], indexes, means=means)
         # channels_last convolutions (transposed ones in sub-pixel form, see subpixel.py) give
         # the same bits whatever the thread count (tested).
         y_hat = y_hat.contiguous(memory_format=torch.channels_last)
-        return tiled_apply(self._g_s_coding, y_hat, scale=LATENT_STRIDE)
+        return tiled_apply(self._coding["g_s"], y_hat, scale=LATENT_STRIDE)
