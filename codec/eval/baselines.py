@@ -70,13 +70,13 @@ BASELINES = {b.name: b for b in [
     Baseline("avif", "AVIF 4:4:4 (Pillow/libavif, speed 4)", [10, 20, 30, 40, 50, 60, 70, 80, 90],
              lambda im, f, q: im.save(f, format="AVIF", quality=q, subsampling="4:4:4", speed=4),
              available=_pillow_has("avif")),
-    Baseline("jpeg2000", "JPEG 2000 (Pillow/OpenJPEG, 9/7 irreversible, rate-controlled)",
+    Baseline("jpeg2000", "JPEG 2000 (Pillow/OpenJPEG, 9/7 irreversible, colour transform, rate-controlled)",
              [240, 160, 120, 80, 60, 40, 30, 20, 12],  # compression ratios: 0.1 .. 2 bpp
              lambda im, f, r: im.save(f, format="JPEG2000", quality_mode="rates", quality_layers=[r],
-                                      irreversible=True), available=_pillow_has("jpg_2000")),
+                                      irreversible=True, mct=1), available=_pillow_has("jpg_2000")),
     Baseline("hevc444", "HEVC intra 4:4:4, x265 through pillow-heif (offline stand-in for BPG)",
-             [5, 15, 25, 35, 45, 55, 65, 75, 85, 92], _heif_save, _heif_load, _heif_available),
-    Baseline("jxl", "JPEG XL (pillow-jxl-plugin/libjxl)", [10, 20, 30, 40, 50, 60, 70, 80, 90],
+             [5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55], _heif_save, _heif_load, _heif_available),
+    Baseline("jxl", "JPEG XL (pillow-jxl-plugin/libjxl)", [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90],
              lambda im, f, q: im.save(f, format="JXL", quality=q), available=_jxl_available),
 ]}
 
