@@ -38,13 +38,29 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
     return bytes(b)
 
 
+def mutate_payloads(data: bytes, rng: np.random.Generator) -> bytes:
+    """Structure-aware: mutate one chunk's payload (or the header fields) and re-pack with valid
+    CRCs, so the input gets past the parser and reaches the entropy and latent decoders."""
+    from . import container
+    s = container.parse(data, max_pixels=1 << 62)
+    chunks = list(s.chunks)
+    if chunks and rng.random() < 0.85:
+        i = int(rng.integers(len(chunks)))
+        chunks[i] = (chunks[i][0], mutate(chunks[i][1], rng))
+    else:
+        s.header.width = int(rng.integers(1, 300))
+        s.header.height = int(rng.integers(1, 300))
+    return container.pack(s.header, chunks)
+
+
 def campaign(decode, seeds: list[bytes], n: int, seed: int = 0, time_limit_per_input: float = 10.0,
              progress=None) -> dict:
     """Run n mutated inputs through decode; returns outcome counts and the offending inputs."""
     rng = np.random.default_rng(seed)
     counts, bad, slowest = collections.Counter(), [], 0.0
     for i in range(n):
-        data = mutate(seeds[i % len(seeds)], rng)
+        seed_data = seeds[i % len(seeds)]
+        data = mutate_payloads(seed_data, rng) if rng.random() < 0.5 else mutate(seed_data, rng)
         t = time.perf_counter()
         try:
             decode(data)
