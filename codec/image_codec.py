@@ -35,13 +35,25 @@ def _to_uint8(x: torch.Tensor) -> np.ndarray:
     return x[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 
+def compress_rgb(model, rgb: np.ndarray) -> tuple[bytes, bytes]:
+    """HxWx3 uint8 -> (z string, y string); shared by the container path and training validation."""
+    h, w = rgb.shape[:2]
+    # Replicate padding to the model stride: cheaper to code than zeros, cropped at decode.
+    x = F.pad(_to_tensor(rgb), (0, -w % STRIDE, 0, -h % STRIDE), mode="replicate")
+    z_string, y_string, _ = model.compress(x)
+    return z_string, y_string
+
+
+def decompress_rgb(model, z_string: bytes, y_string: bytes, width: int, height: int) -> np.ndarray:
+    """Inverse of compress_rgb: HxWx3 uint8."""
+    z_shape = (-(-height // STRIDE), -(-width // STRIDE))
+    return _to_uint8(model.decompress(z_string, y_string, z_shape)[..., :height, :width])
+
+
 def encode_picture(pic: Picture, model_name: str) -> bytes:
     model, info = load_model(model_name)
     h, w = pic.rgb.shape[:2]
-    x = _to_tensor(pic.rgb)
-    # Replicate padding to the model stride: cheaper to code than zeros, cropped at decode.
-    x = F.pad(x, (0, -w % STRIDE, 0, -h % STRIDE), mode="replicate")
-    z_string, y_string, _ = model.compress(x)
+    z_string, y_string = compress_rgb(model, pic.rgb)
     chunks = [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)]
     if pic.alpha is not None:
         chunks.append((ChunkType.ALPHA, zlib.compress(pic.alpha.tobytes(), 9)))
@@ -82,14 +94,12 @@ def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS):
         elif stream.torn:
             raise StrataError("truncated stream: the alpha chunk is incomplete")
     model, _ = load_model(hdr.model)
-    ph, pw = -(-hdr.height // STRIDE) * STRIDE, -(-hdr.width // STRIDE) * STRIDE
     try:
-        x_hat = model.decompress(z_string, y_string, (ph // STRIDE, pw // STRIDE))
+        rgb = decompress_rgb(model, z_string, y_string, hdr.width, hdr.height)
     except StrataError:
         raise
     except MemoryError:
         raise
     except Exception as e:  # forged latents can overflow the exact path or upset the coder
         raise StrataError(f"corrupt stream: latent decoding failed ({type(e).__name__})") from None
-    rgb = _to_uint8(x_hat[..., :hdr.height, :hdr.width])
     return to_pil(rgb, alpha, hdr.mode), DecodeReport(hdr, stream.torn)

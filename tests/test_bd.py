@@ -1,7 +1,6 @@
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from codec.eval.bd import bd_psnr, bd_rate

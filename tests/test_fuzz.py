@@ -1,6 +1,5 @@
 """Quick fuzz pass (hypothesis): the parser and the image decoder either succeed or raise
 StrataError; nothing else escapes. The long run is tools/fuzz.py."""
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -1,12 +1,10 @@
 """Round trips through the shipped default model: sizes, modes, formats, alpha, determinism."""
 import hashlib
-import io
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from codec.image_codec import decode_stream, encode_picture

@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..models.hyperprior import MeanScaleHyperprior, STRIDE
+from ..eval.metrics import psnr_rgb
+from ..image_codec import compress_rgb, decompress_rgb
+from ..models.hyperprior import MeanScaleHyperprior
 from .data import CropSampler, load_rgb
 
 
@@ -72,14 +74,9 @@ def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
     m.update()
     bpps, psnrs = [], []
     for im in images:
-        x = torch.from_numpy(im).permute(2, 0, 1)[None].float() / 255
-        h, w = x.shape[-2:]
-        ph, pw = -h % STRIDE, -w % STRIDE
-        xp = torch.nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
-        zs, ys, zshape = m.compress(xp)
-        x_hat = m.decompress(zs, ys, zshape)[..., :h, :w].clamp(0, 1)
-        mse = torch.mean((torch.round(x_hat * 255) - torch.round(x * 255)) ** 2).item()
-        psnrs.append(10 * math.log10(255**2 / max(mse, 1e-10)))
+        h, w = im.shape[:2]
+        zs, ys = compress_rgb(m, im)
+        psnrs.append(psnr_rgb(decompress_rgb(m, zs, ys, w, h), im))
         bpps.append((len(zs) + len(ys)) * 8 / (h * w))
     return {"bpp": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
 
