@@ -1,4 +1,4 @@
-"""`strata` command line: encode, decode, info, models.
+"""`strata` command line: encode, decode, trim, info, models.
 
 Every failure is one line on stderr and a non-zero exit status; outputs are written atomically and
 the input is never modified.
@@ -39,20 +39,27 @@ def _check_output(inp: str, out: str) -> None:
 
 
 def cmd_encode(args) -> None:
-    from .image_codec import encode_picture
+    from .image_codec import Target, encode_image
     from .image_io import atomic_write, read_image
     from .registry import default_model, model_info
 
     _check_output(args.input, args.output)
     name = args.model or default_model()
-    model_info(name)  # fail early on an unknown model
+    info = model_info(name)  # fail early on an unknown model
+    target = Target(args.layers, args.bpp, args.psnr)
+    if target.is_set() and not info.progressive:
+        raise StrataError(f"model {name!r} is single-rate: --layers, --bpp and --psnr need a progressive model")
+    for flag, v in (("--bpp", args.bpp), ("--psnr", args.psnr)):
+        if v is not None and not v > 0:
+            raise StrataError(f"{flag} must be positive")
     pic = read_image(args.input, args.max_pixels)
-    data = encode_picture(pic, name)
+    data, report = encode_image(pic, name, target)
     atomic_write(args.output, lambda f: f.write(data))
     h, w = pic.rgb.shape[:2]
     if not args.quiet:
+        layers = f", {report.layers} of {report.layers_total} layers" if report.layers_total else ""
         print(f"{args.output}: {len(data)} bytes, {len(data) * 8 / (w * h):.4f} bpp, "
-              f"{w}x{h} {pic.mode}, model {name}", file=sys.stderr)
+              f"{w}x{h} {pic.mode}, model {name}{layers}", file=sys.stderr)
 
 
 def cmd_decode(args) -> None:
@@ -61,12 +68,31 @@ def cmd_decode(args) -> None:
 
     _check_output(args.input, args.output)
     data = _read_input(args.input)
-    img, report = decode_stream(data, args.max_pixels)
+    img, report = decode_stream(data, args.max_pixels, args.layers)
     save_image(img, args.output)
     if not args.quiet:
         note = f", ignored {report.torn_bytes} trailing bytes of a torn chunk" if report.torn_bytes else ""
+        if report.layers_total is not None:
+            note = (f", used {report.layers} of {report.layers_in_stream} residual layers in the stream "
+                    f"(model defines {report.layers_total})") + note
         print(f"{args.output}: {img.width}x{img.height} {img.mode}, model {report.header.model}{note}",
               file=sys.stderr)
+
+
+def cmd_trim(args) -> None:
+    from .image_io import atomic_write
+    from .trim import trim
+
+    _check_output(args.input, args.output)
+    if args.bytes is not None and args.bytes < 1 or args.bpp is not None and not args.bpp > 0:
+        raise StrataError("--bytes and --bpp must be positive")
+    data = _read_input(args.input)
+    out, k, n = trim(data, args.layers, args.bytes, args.bpp)
+    atomic_write(args.output, lambda f: f.write(out))
+    if not args.quiet:
+        h = parse(out, 1 << 62).header
+        print(f"{args.output}: {len(out)} bytes, {len(out) * 8 / (h.width * h.height):.4f} bpp, "
+              f"{k} of {n} residual layers", file=sys.stderr)
 
 
 def cmd_info(args) -> None:
@@ -92,10 +118,21 @@ def cmd_info(args) -> None:
     print(f"  size     {h.width}x{h.height} {h.mode}, {h.bits}-bit source")
     if "bpp" in info:
         print(f"  rate     {info['bpp']:.4f} bpp")
+    total, layer = len(data) - s.torn - sum(_chunk_overhead(c) for c in info["chunks"]), 0
     for i, c in enumerate(info["chunks"]):
-        print(f"  chunk {i}  {c['type']:<7} {c['bytes']} bytes")
+        total += _chunk_overhead(c)
+        label = c["type"]
+        if c["type"] == "residual":
+            layer += 1
+            label = f"layer {layer}"
+        rate = f", file up to here {total * 8 / (h.width * h.height):.4f} bpp" if h.kind == Kind.IMAGE else ""
+        print(f"  chunk {i}  {label:<9} {c['bytes']} bytes{rate}")
     if s.torn:
         print(f"  torn     {s.torn} trailing bytes of an incomplete chunk")
+
+
+def _chunk_overhead(c: dict) -> int:
+    return c["bytes"] + 9  # type (1), length (4), CRC (4)
 
 
 def cmd_models(args) -> None:
@@ -116,7 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="strata", description="Strata learned image codec.",
         epilog="Examples:\n  strata encode photo.png -o photo.strata\n"
-               "  strata decode photo.strata -o photo.png\n  strata info photo.strata",
+               "  strata decode photo.strata -o photo.png\n  strata info photo.strata\n"
+               "  strata encode photo.png -o small.strata --bpp 0.3\n"
+               "  strata trim photo.strata --layers 4 -o preview.strata",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"strata {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -133,10 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("encode", help="compress an image (PNG, JPEG, TIFF, BMP, WebP, ...)")
     common(e)
     e.add_argument("--model", help="model name (see `strata models`; default: the registry default)")
+    g = e.add_mutually_exclusive_group()
+    g.add_argument("--layers", type=int, help="progressive models: write the base and K residual layers")
+    g.add_argument("--bpp", type=float, help="progressive models: write the most layers within B bits per pixel")
+    g.add_argument("--psnr", type=float, help="progressive models: write the fewest layers reaching P dB (RGB PSNR)")
     e.set_defaults(func=cmd_encode)
     d = sub.add_parser("decode", help="decompress a stream to an image (format from the extension, PNG by default)")
     common(d)
+    d.add_argument("--layers", type=int, help="progressive streams: use only the first K residual layers")
     d.set_defaults(func=cmd_decode)
+    t = sub.add_parser("trim", help="cut a progressive stream to fewer layers, without re-encoding")
+    common(t)
+    g = t.add_mutually_exclusive_group(required=True)
+    g.add_argument("--layers", type=int, help="keep the base and the first K residual layers")
+    g.add_argument("--bytes", type=int, help="keep the most layers within N bytes (whole file)")
+    g.add_argument("--bpp", type=float, help="keep the most layers within B bits per pixel")
+    t.set_defaults(func=cmd_trim)
     i = sub.add_parser("info", help="show a stream's header and chunks")
     common(i, out=False)
     i.add_argument("--json", action="store_true", help="machine-readable output")

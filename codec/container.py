@@ -36,6 +36,7 @@ class ChunkType(IntEnum):
     HYPER = 1  # hyper-latent z strings
     LATENT = 2  # main / base latent y strings
     ALPHA = 3  # alpha plane, lossless (zlib)
+    RESIDUAL = 4  # one residual layer of a progressive stream (layers follow in order)
 
 
 MODES = {0: "RGB", 1: "L", 2: "RGBA", 3: "LA"}
@@ -59,6 +60,9 @@ class Stream:
     chunks: list[tuple[int, bytes]] = field(default_factory=list)
     torn: int = 0  # bytes of a trailing incomplete chunk that were ignored
 
+    def payloads(self, ctype: ChunkType) -> list[bytes]:
+        return [p for t, p in self.chunks if t == ctype]
+
     def payload(self, ctype: ChunkType) -> bytes | None:
         for t, p in self.chunks:
             if t == ctype:
@@ -79,6 +83,12 @@ def pack(header: Header, chunks: list[tuple[int, bytes]]) -> bytes:
         body = _CHUNK_HEAD.pack(int(ctype), len(payload)) + payload
         out += [body, struct.pack(">I", zlib.crc32(body))]
     return b"".join(out)
+
+
+def packed_size(header: Header, chunks: list[tuple[int, bytes]]) -> int:
+    """len(pack(header, chunks)) without building it."""
+    head = 7 + len(header.model.encode("ascii")) + HASH_BYTES + _FIXED.size + 4
+    return head + sum(_CHUNK_HEAD.size + len(p) + 4 for _, p in chunks)
 
 
 def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Stream:

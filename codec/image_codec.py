@@ -1,7 +1,10 @@
 """Image <-> stream: padding, model coding, alpha, and the container.
 
-    Picture --pad to STRIDE--> model.compress --> [HYPER, LATENT, (ALPHA)] chunks --> container
+    Picture --pad to STRIDE--> model.compress --> [HYPER, LATENT, (ALPHA), (RESIDUAL...)] --> container
     container --> check model/hash --> model.decompress --> crop --> clamp/round --> Picture mode
+
+Single-rate models write HYPER and LATENT; progressive ones add their residual layers, in order,
+after everything else, so that any prefix of the file keeps the base and the alpha plane.
 """
 from __future__ import annotations
 
@@ -25,6 +28,9 @@ from .registry import load_model, model_info
 class DecodeReport:
     header: Header
     torn_bytes: int
+    layers: int | None = None  # residual layers used (progressive streams)
+    layers_in_stream: int | None = None
+    layers_total: int | None = None  # layers the model defines
 
 
 def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
@@ -50,15 +56,91 @@ def decompress_rgb(model, z_string: bytes, y_string: bytes, width: int, height: 
     return _to_uint8(model.decompress(z_string, y_string, z_shape)[..., :height, :width])
 
 
-def encode_picture(pic: Picture, model_name: str) -> bytes:
+def compress_progressive(model, rgb: np.ndarray) -> tuple[bytes, bytes, list[bytes]]:
+    """HxWx3 uint8 -> (z string, base y string, [every residual layer string])."""
+    h, w = rgb.shape[:2]
+    x = F.pad(_to_tensor(rgb), (0, -w % STRIDE, 0, -h % STRIDE), mode="replicate")
+    z_string, y_string, _, layers = model.compress(x)
+    return z_string, y_string, layers
+
+
+def decompress_progressive(model, z_string: bytes, y_string: bytes, layers: list[bytes],
+                           width: int, height: int) -> np.ndarray:
+    """Base plus the given leading residual layers -> HxWx3 uint8."""
+    z_shape = (-(-height // STRIDE), -(-width // STRIDE))
+    return _to_uint8(model.decompress(z_string, y_string, z_shape, layers)[..., :height, :width])
+
+
+@dataclass
+class Target:
+    """How much of a progressive stream to write: all layers unless one of these is set."""
+    layers: int | None = None
+    bpp: float | None = None
+    psnr: float | None = None
+
+    def is_set(self) -> bool:
+        return any(v is not None for v in (self.layers, self.bpp, self.psnr))
+
+
+def _choose_layers(model, rgb, z_string, y_string, layers, size_of, target: Target) -> int:
+    """Number of residual layers to keep for the target (all when no target is set)."""
+    n = len(layers)
+    if target.layers is not None:
+        if not 0 <= target.layers <= n:
+            raise StrataError(f"--layers must be between 0 and {n} for this model")
+        return target.layers
+    h, w = rgb.shape[:2]
+    if target.bpp is not None:  # most layers whose whole file fits the budget
+        fits = [k for k in range(n + 1) if size_of(k) * 8 / (w * h) <= target.bpp]
+        return max(fits) if fits else 0
+    if target.psnr is not None:  # fewest layers that reach it: binary search (PSNR rises with k)
+        from .eval.metrics import psnr_rgb
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            out = decompress_progressive(model, z_string, y_string, layers[:mid], w, h)
+            if psnr_rgb(out, rgb) >= target.psnr:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+    return n
+
+
+@dataclass
+class EncodeReport:
+    layers: int | None = None  # residual layers written (progressive models)
+    layers_total: int | None = None
+
+
+def encode_picture(pic: Picture, model_name: str, target: Target | None = None) -> bytes:
+    return encode_image(pic, model_name, target)[0]
+
+
+def encode_image(pic: Picture, model_name: str, target: Target | None = None) -> tuple[bytes, EncodeReport]:
+    """The stream and what went in it (layers written, for progressive models)."""
+    target = target or Target()
     model, info = load_model(model_name)
     h, w = pic.rgb.shape[:2]
-    z_string, y_string = compress_rgb(model, pic.rgb)
-    chunks = [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)]
-    if pic.alpha is not None:
-        chunks.append((ChunkType.ALPHA, zlib.compress(pic.alpha.tobytes(), 9)))
     header = Header(Kind.IMAGE, info.name, info.hash8, w, h, pic.mode, pic.bits)
-    return container.pack(header, chunks)
+    alpha = [] if pic.alpha is None else [(ChunkType.ALPHA, zlib.compress(pic.alpha.tobytes(), 9))]
+    if not info.progressive:
+        if target.is_set():
+            raise StrataError(f"model {model_name!r} is single-rate: --layers, --bpp and --psnr "
+                              "need a progressive model")
+        z_string, y_string = compress_rgb(model, pic.rgb)
+        chunks = [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)] + alpha
+        return container.pack(header, chunks), EncodeReport()
+    z_string, y_string, layers = compress_progressive(model, pic.rgb)
+    # Alpha goes before the residual layers so that every prefix keeps it.
+    head = [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)] + alpha
+    residual = [(ChunkType.RESIDUAL, s) for s in layers]
+
+    def size_of(k: int) -> int:
+        return container.packed_size(header, head + residual[:k])
+
+    k = _choose_layers(model, pic.rgb, z_string, y_string, layers, size_of, target)
+    return container.pack(header, head + residual[:k]), EncodeReport(k, len(layers))
 
 
 def _inflate_alpha(payload: bytes, n: int) -> np.ndarray:
@@ -73,8 +155,10 @@ def _inflate_alpha(payload: bytes, n: int) -> np.ndarray:
     return np.frombuffer(out, np.uint8)
 
 
-def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS):
-    """Returns (PIL image, DecodeReport)."""
+def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS,
+                  max_layers: int | None = None):
+    """Returns (PIL image, DecodeReport). Progressive streams: every complete residual layer is
+    used, or the first max_layers of them."""
     stream = container.parse(data, max_pixels)
     hdr = stream.header
     if hdr.kind != Kind.IMAGE:
@@ -85,7 +169,8 @@ def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS):
                           "than the installed ones; decode it with the strata version that made it")
     z_string, y_string = stream.payload(ChunkType.HYPER), stream.payload(ChunkType.LATENT)
     if z_string is None or y_string is None:
-        raise StrataError("truncated stream: the latent chunks are incomplete")
+        what = "base layer" if info.progressive else "latent chunks"
+        raise StrataError(f"truncated stream: the {what} is incomplete")
     alpha = None
     if hdr.mode in ("RGBA", "LA"):
         payload = stream.payload(ChunkType.ALPHA)
@@ -93,13 +178,30 @@ def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS):
             alpha = _inflate_alpha(payload, hdr.width * hdr.height).reshape(hdr.height, hdr.width)
         elif stream.torn:
             raise StrataError("truncated stream: the alpha chunk is incomplete")
+    layers = stream.payloads(ChunkType.RESIDUAL)
     model, _ = load_model(hdr.model)
+    report = DecodeReport(hdr, stream.torn)
+    if info.progressive:
+        if len(layers) > model.n_layers:
+            raise StrataError(f"corrupt stream: {len(layers)} residual layers, the model defines {model.n_layers}")
+        if max_layers is not None and max_layers < 0:
+            raise StrataError("--layers must be 0 or more")
+        report.layers_in_stream, report.layers_total = len(layers), model.n_layers
+        layers = layers[:max_layers] if max_layers is not None else layers
+        report.layers = len(layers)
+    elif layers:
+        raise StrataError("corrupt stream: residual layers in a single-rate stream")
+    elif max_layers is not None:
+        raise StrataError(f"--layers applies to progressive streams; this one is single-rate ({hdr.model})")
     try:
-        rgb = decompress_rgb(model, z_string, y_string, hdr.width, hdr.height)
+        if info.progressive:
+            rgb = decompress_progressive(model, z_string, y_string, layers, hdr.width, hdr.height)
+        else:
+            rgb = decompress_rgb(model, z_string, y_string, hdr.width, hdr.height)
     except StrataError:
         raise
     except MemoryError:
         raise
     except Exception as e:  # forged latents can overflow the exact path or upset the coder
         raise StrataError(f"corrupt stream: latent decoding failed ({type(e).__name__})") from None
-    return to_pil(rgb, alpha, hdr.mode), DecodeReport(hdr, stream.torn)
+    return to_pil(rgb, alpha, hdr.mode), report

@@ -8,18 +8,19 @@ refused instead of decoded into garbage.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import torch
-
 from .errors import StrataError
-from .models.hyperprior import MeanScaleHyperprior
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-ARCHITECTURES = {"mean-scale-hyperprior": MeanScaleHyperprior}
+# Architecture name -> (module, class), imported on use: reading the registry stays cheap.
+ARCHITECTURES = {"mean-scale-hyperprior": ("codec.models.hyperprior", "MeanScaleHyperprior"),
+                 "progressive-vam": ("codec.models.progressive", "ProgressiveVAM")}
+PROGRESSIVE = {"progressive-vam"}
 
 
 @dataclass
@@ -36,6 +37,10 @@ class ModelInfo:
     @property
     def hash8(self) -> bytes:
         return bytes.fromhex(self.sha256)[:8]
+
+    @property
+    def progressive(self) -> bool:
+        return self.architecture in PROGRESSIVE
 
 
 def _read_registry() -> dict:
@@ -75,13 +80,14 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def build(architecture: str, args: dict) -> torch.nn.Module:
+def build(architecture: str, args: dict):
     if architecture not in ARCHITECTURES:
         raise StrataError(f"unknown architecture {architecture!r}")
-    return ARCHITECTURES[architecture](**args)
+    module, cls = ARCHITECTURES[architecture]
+    return getattr(importlib.import_module(module), cls)(**args)
 
 
-def load_state(model: torch.nn.Module, state: dict) -> None:
+def load_state(model, state: dict) -> None:
     """Load weights including the entropy coders' shipped CDF tables.
 
     CDF buffers vary in size with the weights, so they are resized before loading. The tables are
@@ -91,12 +97,15 @@ def load_state(model: torch.nn.Module, state: dict) -> None:
         if name in state and state[name].shape != buf.shape:
             module_name, _, attr = name.rpartition(".")
             module = model.get_submodule(module_name) if module_name else model
-            module.register_buffer(attr, torch.empty_like(state[name]))
+            module.register_buffer(attr, state[name].new_empty(state[name].shape))
     model.load_state_dict(state)
 
 
 @lru_cache(maxsize=4)
-def load_model(name: str) -> tuple[torch.nn.Module, ModelInfo]:
+def load_model(name: str):
+    """(model ready for coding, ModelInfo); weights checked against their sha256."""
+    import torch
+
     info = model_info(name)
     path = WEIGHTS_DIR / info.file
     if not path.is_file():

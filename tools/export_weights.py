@@ -17,8 +17,11 @@ def main():
     p.add_argument("--description", default="")
     p.add_argument("--command", required=True, help="the training command(s) that produced the checkpoint")
     p.add_argument("--default", action="store_true", help="make it the default model of `strata encode`")
+    p.add_argument("--bounds", help="progressive models: comma-separated layer ends in 1/10000 of the "
+                   "residual elements (default: the model's)")
     a = p.parse_args()
-    e = export(a.checkpoint, a.name, a.description, a.command, default=a.default)
+    margs = {"bounds": [int(b) for b in a.bounds.split(",")]} if a.bounds else None
+    e = export(a.checkpoint, a.name, a.description, a.command, default=a.default, model_args=margs)
     print(f"exported {e['name']}: {e['file']} sha256 {e['sha256'][:16]}... (step {e['steps']})")
 
 

@@ -7,25 +7,13 @@
 Rerunning the same command resumes from OUT/last.pt. Export the result as shipped weights with
 tools/export_weights.py.
 """
-import argparse
-import dataclasses
-
+from codec.training.cli_args import parse_config
 from codec.training.data import split_train_val
 from codec.training.loop import TrainConfig, train
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default="../shared/data/bsds500", help="folder of training images")
-    for f in dataclasses.fields(TrainConfig):
-        if f.name == "data":
-            continue
-        flag = "--lmbda" if f.name == "lmbda" else "--" + f.name.replace("_", "-")
-        kind = float if f.type in ("float",) else int if f.type == "int" else str
-        p.add_argument(flag, dest=f.name, type=kind, default=f.default,
-                       required=f.default is dataclasses.MISSING)
-    args = p.parse_args()
-    cfg = TrainConfig(**vars(args))
+    cfg = parse_config(TrainConfig, __doc__, {"lmbda": "--lmbda"})
     train_files, val_files = split_train_val(cfg.data)
     print(f"{len(train_files)} training images, {len(val_files)} validation images")
     train(cfg, train_files, val_files[:8])

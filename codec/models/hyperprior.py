@@ -52,6 +52,19 @@ def _deconv(cin, cout, k=5, s=2):
     return nn.ConvTranspose2d(cin, cout, k, stride=s, padding=k // 2, output_padding=s - 1)
 
 
+def analysis_transform(N: int, M: int) -> nn.Sequential:
+    """g_a: image -> latent (stride 16), four convolutions with GDN."""
+    return nn.Sequential(
+        _conv(3, N), GDN(N), _conv(N, N), GDN(N), _conv(N, N), GDN(N), _conv(N, M))
+
+
+def synthesis_transform(N: int, M: int) -> nn.Sequential:
+    """g_s: latent -> image, mirror of analysis_transform with inverse GDN."""
+    return nn.Sequential(
+        _deconv(M, N), GDN(N, inverse=True), _deconv(N, N), GDN(N, inverse=True),
+        _deconv(N, N), GDN(N, inverse=True), _deconv(N, 3))
+
+
 def scale_table() -> torch.Tensor:
     return torch.exp(torch.linspace(math.log(SCALES_MIN), math.log(SCALES_MAX), SCALES_LEVELS))
 
@@ -62,11 +75,8 @@ class MeanScaleHyperprior(nn.Module):
     def __init__(self, N: int = 128, M: int = 192):
         super().__init__()
         self.N, self.M = N, M
-        self.g_a = nn.Sequential(
-            _conv(3, N), GDN(N), _conv(N, N), GDN(N), _conv(N, N), GDN(N), _conv(N, M))
-        self.g_s = nn.Sequential(
-            _deconv(M, N), GDN(N, inverse=True), _deconv(N, N), GDN(N, inverse=True),
-            _deconv(N, N), GDN(N, inverse=True), _deconv(N, 3))
+        self.g_a = analysis_transform(N, M)
+        self.g_s = synthesis_transform(N, M)
         self.h_a = nn.Sequential(
             _conv(M, N, 3, 1), nn.ReLU(), _conv(N, N), nn.ReLU(), _conv(N, N))
         # ReLU (not LeakyReLU) keeps h_s evaluable with exact integer arithmetic.
@@ -130,9 +140,9 @@ class MeanScaleHyperprior(nn.Module):
         return scales, means
 
     @torch.no_grad()
-    def compress(self, x: torch.Tensor) -> tuple[bytes, bytes, tuple[int, int]]:
-        """x: 1x3xHxW in [0,1], H and W multiples of STRIDE. Returns (z_string, y_string, z_shape)."""
-        y = tiled_apply(self.g_a, x.contiguous(memory_format=torch.channels_last), scale=1 / LATENT_STRIDE)
+    def compress_latent(self, y: torch.Tensor):
+        """Code a latent y: returns (z_string, y_string, z_shape, y_hat, scales) where y_hat and
+        scales are exactly what decompress_latent will rebuild."""
         z = self.h_a(y)
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
@@ -141,17 +151,37 @@ class MeanScaleHyperprior(nn.Module):
         y_strings = self.gaussian_conditional.compress(y, indexes, means=means)
         if len(y_strings[0]) > max_string_bytes(indexes.numel()):  # the decoder would refuse it
             raise StrataError("image cannot be coded within the latent size limit")
-        return z_strings[0], y_strings[0], tuple(z.shape[-2:])
+        # The decoder's dequantization, same float32 operations: symbols + means.
+        y_hat = torch.round(y - means) + means
+        return z_strings[0], y_strings[0], tuple(z.shape[-2:]), y_hat, scales
 
     @torch.no_grad()
-    def decompress(self, z_string: bytes, y_string: bytes, z_shape: tuple[int, int]) -> torch.Tensor:
-        """Inverse of compress: returns 1x3xHxW, unclamped. Safe on forged strings (rans_guard)."""
+    def decompress_latent(self, z_string: bytes, y_string: bytes, z_shape: tuple[int, int]):
+        """Inverse of compress_latent: (y_hat, scales). Safe on forged strings (rans_guard)."""
         zh, zw = z_shape
         z_hat = self.entropy_bottleneck.decompress([padded(z_string, self.N * zh * zw)], z_shape)
         scales, means = self.entropy_parameters(z_hat)
         indexes = self.scale_indexes(scales)
         y_hat = self.gaussian_conditional.decompress([padded(y_string, indexes.numel())], indexes, means=means)
+        return y_hat, scales
+
+    def analyse(self, x: torch.Tensor) -> torch.Tensor:
+        return tiled_apply(self.g_a, x.contiguous(memory_format=torch.channels_last), scale=1 / LATENT_STRIDE)
+
+    def synthesise(self, y_hat: torch.Tensor) -> torch.Tensor:
         # channels_last convolutions (transposed ones in sub-pixel form, see subpixel.py) give
         # the same bits whatever the thread count (tested).
         y_hat = y_hat.contiguous(memory_format=torch.channels_last)
         return tiled_apply(self._coding["g_s"], y_hat, scale=LATENT_STRIDE)
+
+    @torch.no_grad()
+    def compress(self, x: torch.Tensor) -> tuple[bytes, bytes, tuple[int, int]]:
+        """x: 1x3xHxW in [0,1], H and W multiples of STRIDE. Returns (z_string, y_string, z_shape)."""
+        z_string, y_string, z_shape, _, _ = self.compress_latent(self.analyse(x))
+        return z_string, y_string, z_shape
+
+    @torch.no_grad()
+    def decompress(self, z_string: bytes, y_string: bytes, z_shape: tuple[int, int]) -> torch.Tensor:
+        """Inverse of compress: returns 1x3xHxW, unclamped."""
+        y_hat, _ = self.decompress_latent(z_string, y_string, z_shape)
+        return self.synthesise(y_hat)

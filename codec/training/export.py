@@ -10,11 +10,15 @@ from ..registry import WEIGHTS_DIR, build, file_sha256
 
 
 def export(checkpoint: Path, name: str, description: str, command: str,
-           weights_dir: Path = WEIGHTS_DIR, default: bool = False, extra: dict | None = None) -> dict:
+           weights_dir: Path = WEIGHTS_DIR, default: bool = False, extra: dict | None = None,
+           model_args: dict | None = None) -> dict:
+    """model_args: architecture arguments that do not change the trained weights (e.g. the
+    layer bounds of a progressive model), added to those of the checkpoint's config."""
     ck = torch.load(checkpoint, map_location="cpu", weights_only=False)
     cfg = ck["config"]
-    args = {"N": cfg["N"], "M": cfg["M"]}
-    model = build("mean-scale-hyperprior", args)
+    architecture = cfg.get("architecture", "mean-scale-hyperprior")
+    args = {k: cfg[k] for k in ("N", "M", "P") if k in cfg} | (model_args or {})
+    model = build(architecture, args)
     state = {k: v for k, v in ck["model"].items() if "_cdf" not in k and "_offset" not in k}
     model.load_state_dict(state, strict=False)
     model = model.float().eval().to(memory_format=torch.contiguous_format)
@@ -22,7 +26,7 @@ def export(checkpoint: Path, name: str, description: str, command: str,
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / f"{name}.pt"
     torch.save({k: v.contiguous() for k, v in model.state_dict().items()}, path)
-    entry = {"name": name, "architecture": "mean-scale-hyperprior", "args": args,
+    entry = {"name": name, "architecture": architecture, "args": args,
              "file": path.name, "sha256": file_sha256(path), "description": description,
              "lambda": cfg["lmbda"], "steps": ck["step"], "command": command, **(extra or {})}
     reg_path = weights_dir / "registry.json"

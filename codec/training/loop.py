@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import json
 import math
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -61,7 +63,7 @@ def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> tuple[torch.Tensor, flo
     return lmbda * 255**2 * mse + bpp, float(bpp), float(mse)
 
 
-def _save_atomic(obj, path: Path) -> None:
+def save_atomic(obj, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)
     tmp.replace(path)
@@ -81,7 +83,16 @@ def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
     return {"bpp": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
 
 
+def stop_on_sigterm() -> None:
+    """`kill PID` stops a run like Ctrl-C: the finally clause writes the checkpoint."""
+    def _raise(*_):
+        raise KeyboardInterrupt
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise)
+
+
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
+    stop_on_sigterm()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
@@ -112,7 +123,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
 
     def checkpoint():
-        _save_atomic({"model": model.state_dict(), "opt": opt.state_dict(),
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(),
                       "aux_opt": aux_opt.state_dict(), "rng": sampler.rng.bit_generator.state,
                       "step": step, "config": asdict(cfg)}, last)
 

@@ -1,0 +1,172 @@
+"""Training of the progressive model (models/progressive.py), resumable.
+
+The base is a trained single-rate hyperprior, frozen. The top encoder and decoder start from a
+higher-rate hyperprior; the residual prior and the REM start from scratch. Each step draws, per
+crop, the fraction q of residual elements the decoder receives: q = 1 with probability
+`p_full`, otherwise q = u**2 (u uniform), which puts more samples at the low fractions where the
+rate changes fastest. The loss of a crop decoded at q weighs its distortion with lambda(q), the
+geometric interpolation between `lmbda_base` (q = 0) and `lmbda` (q = 1), so every quality is
+trained toward its own rate-distortion trade-off:
+
+    loss = bpp(residual) + mean_i lambda(q_i) * 255^2 * MSE_i
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from ..eval.metrics import psnr_rgb
+from ..image_codec import decompress_progressive, compress_progressive
+from ..models.progressive import ProgressiveVAM
+from .data import CropSampler, load_rgb
+from .loop import lr_at, save_atomic, stop_on_sigterm
+
+
+@dataclass
+class ProgressiveConfig:
+    data: str
+    out: str
+    init_base: str  # checkpoint of the (frozen) base hyperprior
+    init_top: str  # checkpoint of the hyperprior whose g_a / g_s start the top path
+    lmbda: float = 0.05  # full quality
+    lmbda_base: float = 0.0009  # q = 0 end of the interpolation
+    p_full: float = 0.5
+    steps: int = 20000
+    batch: int = 8
+    crop: int = 128
+    lr: float = 1e-4
+    warmup: int = 200
+    decay_from: float = 0.7
+    clip: float = 1.0
+    N: int = 128
+    M: int = 192
+    P: int = 128
+    val_every: int = 1000
+    ckpt_every: int = 250
+    seed: int = 0
+    architecture: str = "progressive-vam"
+
+
+def _state(path: str) -> dict:
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    return state.get("model", state)
+
+
+def init_from_hyperpriors(model: ProgressiveVAM, base_ckpt: str, top_ckpt: str) -> None:
+    base = {k: v for k, v in _state(base_ckpt).items()
+            if "_cdf" not in k and "_offset" not in k and "scale_table" not in k}
+    model.base.load_state_dict(base, strict=False)
+    top = _state(top_ckpt)
+    for src, dst in (("g_a.", model.g_a_top), ("g_s.", model.g_s_top)):
+        dst.load_state_dict({k[len(src):]: v for k, v in top.items() if k.startswith(src)})
+
+
+@torch.no_grad()
+def validate(model: ProgressiveVAM, images: list[np.ndarray]) -> dict:
+    """Real coding: bpp (string lengths) and PSNR at base only, at the REM layer and in full."""
+    m = copy.deepcopy(model).float().eval()
+    m.update()
+    points = {"base": 0, "rem": m.rem_layer, "full": m.n_layers}
+    res = {k: {"bpp": [], "psnr": []} for k in points}
+    for im in images:
+        h, w = im.shape[:2]
+        z, y, layers = compress_progressive(m, im)
+        for key, k in points.items():
+            res[key]["psnr"].append(psnr_rgb(decompress_progressive(m, z, y, layers[:k], w, h), im))
+            res[key]["bpp"].append((len(z) + len(y) + sum(map(len, layers[:k]))) * 8 / (h * w))
+    return {k: {s: float(np.mean(v)) for s, v in d.items()} for k, d in res.items()}
+
+
+def lambda_at(cfg: ProgressiveConfig, q: torch.Tensor) -> torch.Tensor:
+    return cfg.lmbda_base ** (1 - q) * cfg.lmbda ** q
+
+
+def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
+    stop_on_sigterm()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = ProgressiveVAM(cfg.N, cfg.M, cfg.P).to(device)
+    last = out / "last.pt"
+    resumed = last.exists()
+    if not resumed:
+        init_from_hyperpriors(model, cfg.init_base, cfg.init_top)
+        print(f"base from {cfg.init_base}, top transforms from {cfg.init_top}")
+    model = model.to(device).to(memory_format=torch.channels_last)
+    for p in model.base.parameters():
+        p.requires_grad_(False)
+    params = [p for n, p in model.named_parameters() if not n.startswith("base.")]
+    opt = torch.optim.Adam(params, lr=cfg.lr)
+    sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed)
+    qrng = torch.Generator().manual_seed(cfg.seed)
+    val_images = [load_rgb(p) for p in val_files]
+    step = 0
+    if resumed:
+        ck = torch.load(last, map_location=device, weights_only=False)
+        model.load_state_dict(ck["model"], strict=False)
+        opt.load_state_dict(ck["opt"])
+        sampler.rng.bit_generator.state = ck["rng"]
+        qrng.set_state(ck["qrng"])
+        step = ck["step"]
+        print(f"resumed {last} at step {step}")
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+
+    def checkpoint():
+        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(),
+                     "rng": sampler.rng.bit_generator.state, "qrng": qrng.get_state(),
+                     "step": step, "config": asdict(cfg)}, last)
+
+    log = open(out / "log.jsonl", "a")
+    bar = tqdm(total=cfg.steps, initial=step, dynamic_ncols=True, mininterval=5)
+    t0 = time.time()
+    try:
+        while step < cfg.steps:
+            for g in opt.param_groups:
+                g["lr"] = lr_at(cfg, step)
+            x = sampler.batch(cfg.batch).to(device)
+            u = torch.rand(cfg.batch, generator=qrng)
+            full = torch.rand(cfg.batch, generator=qrng) < cfg.p_full
+            q = torch.where(full, torch.ones_like(u), u * u).to(device)
+            model.train()
+            model.base.eval()  # frozen: median quantization of z, no noise
+            o = model(x, q, autocast=True)
+            n_pix = x.shape[0] * x.shape[2] * x.shape[3]
+            bpp = torch.log2(o["likelihoods"]["r"]).sum() / -n_pix
+            mse_i = ((o["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
+            loss = bpp + (lambda_at(cfg, q) * 255**2 * mse_i).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+            opt.step()
+            step += 1
+            bar.update(1)
+            if step % 50 == 0:
+                mse_full = float(mse_i[full].mean()) if full.any() else float("nan")
+                psnr = 10 * math.log10(1 / max(mse_full, 1e-10)) if full.any() else float("nan")
+                bar.set_postfix(loss=f"{float(loss):.3f}", bpp_res=f"{float(bpp):.3f}", psnr_full=f"{psnr:.2f}")
+                log.write(json.dumps({"step": step, "loss": float(loss), "bpp_res": float(bpp),
+                                      "psnr_full": psnr, "lr": lr_at(cfg, step),
+                                      "elapsed": time.time() - t0}) + "\n")
+                log.flush()
+            if step % cfg.ckpt_every == 0 or step == cfg.steps:
+                checkpoint()
+            if step % cfg.val_every == 0 or step == cfg.steps:
+                v = validate(model, val_images)
+                tqdm.write(f"step {step}: " + ", ".join(
+                    f"{k} {d['bpp']:.3f} bpp {d['psnr']:.2f} dB" for k, d in v.items()))
+                log.write(json.dumps({"step": step, "val": v}) + "\n")
+                log.flush()
+    finally:
+        checkpoint()
+        bar.close()
+        log.close()
+    return last

@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Train Strata's progressive (variance-aware masking) model on a folder of images (resumable).
+
+The base layer is a trained hyperprior checkpoint (frozen); the top transforms start from a
+higher-rate hyperprior checkpoint (both made with tools/train_image.py):
+
+    python tools/train_progressive.py --out checkpoints/vam --init-base checkpoints/base/last.pt \\
+        --init-top checkpoints/high/last.pt --lmbda 0.05 --steps 20000
+
+Rerunning the same command resumes from OUT/last.pt. Export with tools/export_weights.py.
+"""
+from codec.training.cli_args import parse_config
+from codec.training.data import split_train_val
+from codec.training.progressive_loop import ProgressiveConfig, train
+
+
+def main():
+    cfg = parse_config(ProgressiveConfig, __doc__, {"lmbda": "--lmbda", "lmbda_base": "--lmbda-base"})
+    train_files, val_files = split_train_val(cfg.data)
+    print(f"{len(train_files)} training images, {len(val_files)} validation images")
+    train(cfg, train_files, val_files[:4])
+
+
+if __name__ == "__main__":
+    main()
