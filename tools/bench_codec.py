@@ -4,7 +4,8 @@
     python tools/bench_codec.py [--data ../shared/data/kodak] [--model NAME] [--threads 2]
 
 Reports, on `--threads` CPU threads:
-  - median encode and decode time per image of the folder (in-process, model loaded once);
+  - median encode and decode time per image of the folder (in-process, model loaded once); for a
+    progressive model, decode time at base only, at half the layers and at full quality;
   - the wall time of `strata decode` as a fresh process (imports and model load included);
   - peak resident memory of encoding and decoding one image of the folder and a 3840x2160 image
     (each in a fresh process, so the figure is that operation's own peak).
@@ -60,21 +61,26 @@ def main():
     from codec.registry import default_model, load_model
 
     model = a.model or default_model()
-    load_model(model)
+    net, info = load_model(model)
+    # Decode points: the whole stream, and for progressive models base only and half the layers.
+    points = {"full": None}
+    if info.progressive:
+        points = {"base only": 0, f"{net.n_layers // 2} layers": net.n_layers // 2, "full": None}
     images = load_folder(a.data)[: a.limit]
-    enc, dec = [], []
+    enc, dec = [], {k: [] for k in points}
     for name, rgb in images:
         pic = Picture(rgb, None, "RGB", 8)
         t0 = time.perf_counter()
         data = encode_picture(pic, model)
-        t1 = time.perf_counter()
-        decode_stream(data)
-        t2 = time.perf_counter()
-        enc.append(t1 - t0)
-        dec.append(t2 - t1)
+        enc.append(time.perf_counter() - t0)
+        for label, k in points.items():
+            t1 = time.perf_counter()
+            decode_stream(data, max_layers=k)
+            dec[label].append(time.perf_counter() - t1)
     print(f"model {model}, {a.threads} threads, {len(images)} images of {a.data}")
-    print(f"median encode {statistics.median(enc):.3f} s, median decode {statistics.median(dec):.3f} s "
-          f"(min {min(dec):.3f}, max {max(dec):.3f})")
+    print(f"median encode {statistics.median(enc):.3f} s")
+    for label, ts in dec.items():
+        print(f"median decode ({label}) {statistics.median(ts):.3f} s (min {min(ts):.3f}, max {max(ts):.3f})")
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

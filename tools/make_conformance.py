@@ -5,7 +5,9 @@
 
 Sources: a natural crop (kodim23), its greyscale version, a portrait crop (kodim04), an odd size
 (37x23), a few-pixel image (3x2), 1x1, and an RGBA image; the natural crop is also coded with
-every shipped model. Existing entries are never silently rewritten: if a stream made by the same
+every shipped model. A progressive stream is also recorded at several truncations: at layer ends
+(via `strata trim`'s byte counts) and inside a layer (a torn last chunk). Entries of earlier
+models stay in the manifest. Existing entries are never silently rewritten: if a stream made by the same
 format version and the same weights now decodes differently, the tool stops and says to bump the
 format or model version instead.
 """
@@ -23,6 +25,7 @@ from codec.container import VERSION
 from codec.image_codec import decode_stream, encode_picture
 from codec.image_io import read_image
 from codec.registry import default_model, list_models, model_info
+from codec.trim import trim
 
 
 def sources(data: Path, tmp: Path) -> dict[str, Path]:
@@ -61,20 +64,32 @@ def main():
             data = encode_picture(read_image(src[name], 10**8), model)
             fname = f"{name}.{model}.strata"
             (a.out / fname).write_bytes(data)
-            img, _ = decode_stream(data)
-            entries.append({"file": fname, "source": name, "sha256": hashlib.sha256(data).hexdigest(),
-                            "bytes": None, "model": model, "model_sha256": model_info(model).sha256,
-                            "format_version": VERSION, "decoder": {"threads": [1, 2], "max_pixels": "default"},
-                            "width": img.width, "height": img.height, "mode": img.mode,
-                            "decoded_sha256": pixels_sha256(img)})
+            cuts = [None]
+            if model_info(model).progressive and name == "natural":
+                n = trim(data, layers=0)[2]
+                ends = sorted({len(trim(data, layers=k)[0]) for k in (0, 1, n // 3, n // 2, n - 1)})
+                cuts += ends + [ends[-1] + 7]  # layer ends, then a cut inside the next layer
+            for cut in cuts:
+                img, _ = decode_stream(data[:cut] if cut else data)
+                entries.append({"file": fname, "source": name, "sha256": hashlib.sha256(data).hexdigest(),
+                                "bytes": cut, "model": model, "model_sha256": model_info(model).sha256,
+                                "format_version": VERSION,
+                                "decoder": {"threads": [1, 2], "max_pixels": "default"},
+                                "width": img.width, "height": img.height, "mode": img.mode,
+                                "decoded_sha256": pixels_sha256(img)})
+    made = {e["file"] + str(e.get("bytes")) for e in entries}
+    registered = {m.name: m.sha256 for m in list_models()}
+    kept = [e for k, e in old.items() if k not in made and registered.get(e["model"]) == e["model_sha256"]
+            and (a.out / e["file"]).exists()]
     for e in entries:
         prev = old.get(e["file"] + str(e.get("bytes")))
         same_version = prev and prev["format_version"] == e["format_version"] and prev["model_sha256"] == e["model_sha256"]
         if same_version and (prev["sha256"], prev["decoded_sha256"]) != (e["sha256"], e["decoded_sha256"]):
             sys.exit(f"make_conformance: error: {e['file']} changed under format version {VERSION} and the "
                      "same weights; bump the format or model version instead of rewriting the manifest")
+    entries = kept + entries
     (a.out / MANIFEST).write_text(json.dumps({"format_version": VERSION, "streams": entries}, indent=1) + "\n")
-    print(f"{len(entries)} conformance streams in {a.out}")
+    print(f"{len(entries)} conformance entries in {a.out} ({len(kept)} kept from earlier models)")
 
 
 if __name__ == "__main__":

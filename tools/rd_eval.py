@@ -9,8 +9,9 @@ Writes one JSON per codec in CompressAI's results schema (bpp from real file siz
 MS-SSIM on 8-bit RGB averaged per image, encode/decode seconds per image) to --out, skipping
 codecs already there unless --force; then bd.json / bd.md (BD-rate of each Strata curve against
 every baseline and the anchors) and rd.png. A second run with nothing new to compute is a no-op.
-Codecs: strata (all shipped single-rate models as one curve), jpeg, jpeg444, webp, avif,
-jpeg2000, hevc444 (x265 4:4:4 via pillow-heif), jxl.
+Codecs: strata (all shipped single-rate models as one curve), strata-progressive (one file per
+image from the default progressive model, truncated at every layer end), jpeg, jpeg444, webp,
+avif, jpeg2000, hevc444 (x265 4:4:4 via pillow-heif), jxl.
 """
 import argparse
 import json
@@ -23,12 +24,14 @@ from codec.eval.baselines import BASELINES
 from codec.eval.bd import METHOD
 from codec.eval.report import bd_markdown, bd_table, load_results, plot_rd
 from codec.errors import StrataError
-from codec.eval.runner import eval_baseline, eval_strata, load_folder, results_json
-from codec.registry import list_models
+from codec.eval.runner import eval_baseline, eval_strata, eval_strata_progressive, load_folder, results_json
+from codec.registry import default_model, list_models, model_info
 
 ANCHORS_FOR_PLOT = ["vtm", "bpg_444_x265_ycbcr", "compressai-mbt2018-mean_mse_cpu",
                     "progressive-vam-wacv2025", "progressive-ctc-cvpr2023"]
-ANCHORS_FOR_BD = ["vtm"]
+ANCHORS_FOR_BD = ["vtm", "progressive-ctc-cvpr2023", "progressive-vam-wacv2025", "progressive-dpict-cvpr2022"]
+STRATA = ["strata", "strata-progressive"]
+RANGE = (0.15, 1.0)  # the progressive codec's goal range (issue 5)
 
 
 def evaluate(codec: str, images, per_image: bool) -> dict:
@@ -37,6 +40,14 @@ def evaluate(codec: str, images, per_image: bool) -> dict:
         rows = [r for m in tqdm(models, desc="strata") for r in eval_strata(m.name, images)]
         desc = "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
         return results_json("strata-hyperprior", desc, rows, per_image)
+    if codec == "strata-progressive":
+        progressive = [m.name for m in list_models() if m.progressive]
+        if not progressive:
+            raise RuntimeError("no progressive model is installed")
+        name = default_model() if model_info(default_model()).progressive else progressive[0]
+        rows = eval_strata_progressive(name, images)
+        desc = f"Strata progressive ({name}): one file per image, truncated at every layer end"
+        return results_json("strata-progressive", desc, rows, per_image)
     b = BASELINES[codec]
     if not b.available():
         raise RuntimeError(f"{codec} is not available here (install the eval extras: pip install '.[eval]')")
@@ -49,12 +60,12 @@ def main():
     p.add_argument("--data", default="../shared/data/kodak")
     p.add_argument("--out", type=Path, default=Path("results/kodak"))
     p.add_argument("--anchors", type=Path, default=Path("../shared/anchors/kodak"))
-    p.add_argument("--codecs", nargs="*", default=[], choices=["strata", *BASELINES])
+    p.add_argument("--codecs", nargs="*", default=[], choices=[*STRATA, *BASELINES])
     p.add_argument("--all", action="store_true", help="every codec")
     p.add_argument("--per-image", action="store_true", help="keep per-image rows in the JSON")
     p.add_argument("--force", action="store_true", help="recompute codecs whose results exist")
     a = p.parse_args()
-    codecs = ["strata", *BASELINES] if a.all else a.codecs
+    codecs = [*STRATA, *BASELINES] if a.all else a.codecs
     if not codecs:
         p.error("name --codecs or --all")
 
@@ -83,15 +94,22 @@ def main():
     anchors = load_results(a.anchors) if a.anchors.is_dir() else {}
     ours = {k: v for k, v in results.items() if k.startswith("strata")}
     refs = {k: v for k, v in results.items() if not k.startswith("strata")}
+    if "strata" in results and "strata-progressive" in results:  # the cost of progressivity
+        refs = {"strata single-rate": results["strata"], **refs}
     refs.update({f"{k} (anchor)": anchors[k] for k in ANCHORS_FOR_BD if k in anchors})
     rows = bd_table(ours, refs)
-    (a.out / "bd.json").write_text(json.dumps({"method": METHOD, "rows": rows}, indent=1) + "\n")
-    (a.out / "bd.md").write_text(bd_markdown(rows) + "\n")
+    lo, hi = RANGE
+    ranged = bd_table(ours, refs, RANGE)
+    md = (bd_markdown(rows) + f"\n\n### Over {lo}-{hi} bpp only (curves clipped, interpolated at the ends)\n\n"
+          + bd_markdown(ranged))
+    (a.out / "bd.json").write_text(json.dumps({"method": METHOD, "rows": rows,
+                                               "range_bpp": RANGE, "rows_in_range": ranged}, indent=1) + "\n")
+    (a.out / "bd.md").write_text(md + "\n")
     curves = [(v["name"], v, "ours") for v in ours.values()]
     curves += [(v["name"], v, "classical") for k, v in results.items() if not k.startswith("strata")]
     curves += [(f"{k} (published)", anchors[k], "anchor") for k in ANCHORS_FOR_PLOT if k in anchors]
     plot_rd(curves, a.out / "rd.png", f"Kodak, {len(ours)} Strata curve(s) vs baselines")
-    print(bd_markdown(rows))
+    print(md)
 
 
 if __name__ == "__main__":

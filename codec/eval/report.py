@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from .bd import METHOD, bd_psnr, bd_rate
 
 
@@ -20,11 +22,28 @@ def load_results(folder: Path) -> dict[str, dict]:
     return out
 
 
-def bd_table(ours: dict[str, dict], refs: dict[str, dict]) -> list[dict]:
+def clip_results(res: dict, lo: float, hi: float) -> dict:
+    """The curve restricted to rates in [lo, hi]: interior points plus points interpolated (in
+    log-rate) at lo and hi where the curve spans them."""
+    r = res["results"]
+    pts = sorted(zip(r["bpp"], r["psnr-rgb"]))
+    xs, ys = np.log([p[0] for p in pts]), [p[1] for p in pts]
+    keep = [(b, q) for b, q in pts if lo <= b <= hi]
+    for edge in (lo, hi):
+        if pts[0][0] < edge < pts[-1][0] and all(abs(b - edge) > 1e-9 for b, _ in keep):
+            keep.append((edge, float(np.interp(np.log(edge), xs, ys))))
+    keep.sort()
+    return {**res, "results": {"bpp": [b for b, _ in keep], "psnr-rgb": [q for _, q in keep]}}
+
+
+def bd_table(ours: dict[str, dict], refs: dict[str, dict], rate_range: tuple[float, float] | None = None) -> list[dict]:
+    """BD of every curve of ours against every reference; with rate_range, both curves are
+    first clipped to that bpp range (clip_results)."""
     rows = []
     for name, test in ours.items():
         for ref_name, ref in refs.items():
-            a, b = ref["results"], test["results"]
+            t, r = (clip_results(test, *rate_range), clip_results(ref, *rate_range)) if rate_range else (test, ref)
+            a, b = r["results"], t["results"]
             rows.append({"codec": name, "reference": ref_name,
                          "bd_rate_percent": bd_rate(a["bpp"], a["psnr-rgb"], b["bpp"], b["psnr-rgb"]),
                          "bd_psnr_db": bd_psnr(a["bpp"], a["psnr-rgb"], b["bpp"], b["psnr-rgb"])})

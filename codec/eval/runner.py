@@ -50,6 +50,26 @@ def eval_strata(model: str, images) -> list[dict]:
     return rows
 
 
+def eval_strata_progressive(model: str, images) -> list[dict]:
+    """One full file per image, decoded truncated at every layer end (the bytes `strata trim`
+    keeps): point k = base + k residual layers. Encoding time is that of the full file."""
+    from ..trim import trim
+    rows = []
+    for name, rgb in tqdm(images, desc=model, leave=False):
+        t0 = time.perf_counter()
+        data = encode_picture(Picture(rgb, None, "RGB", 8), model)
+        t_enc = time.perf_counter() - t0
+        n = trim(data, layers=0)[2]
+        for k in range(n + 1):
+            prefix = trim(data, layers=k)[0]
+            t1 = time.perf_counter()
+            img, rep = decode_stream(prefix)
+            t2 = time.perf_counter()
+            assert rep.layers == k
+            rows.append(_row(name, f"{model}@{k:02d}", len(prefix), rgb, np.asarray(img), t_enc, t2 - t1))
+    return rows
+
+
 def eval_baseline(b: Baseline, quality, images) -> list[dict]:
     rows = []
     for name, rgb in images:

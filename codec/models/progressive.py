@@ -66,11 +66,12 @@ class ProgressiveVAM(nn.Module):
         self.base = MeanScaleHyperprior(N, M)
         self.g_a_top = analysis_transform(N, M)
         self.g_s_top = synthesis_transform(N, M)
-        # Convolutions and ReLUs only: evaluable in exact integer arithmetic at coding time.
-        self.res_prior = nn.Sequential(_conv(2 * M, P, 3), nn.ReLU(), _conv(P, P, 1), nn.ReLU(),
-                                       _conv(P, 2 * M, 3))
+        # Convolutions and ReLUs only: evaluable in exact integer arithmetic at coding time,
+        # where they run in float64; 1x1 output layers keep that cost down.
+        self.res_prior = nn.Sequential(_conv(2 * M, P, 3), nn.ReLU(), _conv(P, P, 3), nn.ReLU(),
+                                       _conv(P, 2 * M, 1))
         self.rem = nn.Sequential(_conv(3 * M, P, 1), nn.ReLU(), _conv(P, P, 3), nn.ReLU(),
-                                 _conv(P, 2 * M, 3))
+                                 _conv(P, 2 * M, 1))
         self._coding: dict = {}
 
     @property

@@ -5,8 +5,10 @@ higher-rate hyperprior; the residual prior and the REM start from scratch. Each 
 crop, the fraction q of residual elements the decoder receives: q = 1 with probability
 `p_full`, otherwise q = u**2 (u uniform), which puts more samples at the low fractions where the
 rate changes fastest. The loss of a crop decoded at q weighs its distortion with lambda(q), the
-geometric interpolation between `lmbda_base` (q = 0) and `lmbda` (q = 1), so every quality is
-trained toward its own rate-distortion trade-off:
+linear interpolation between `lmbda_base` (q = 0) and `lmbda` (q = 1), so every quality is
+trained toward its own rate-distortion trade-off (linear rather than geometric because the rate is
+front-loaded: the first elements sent carry most of the bits, so a quality reaches a high rate,
+and deserves a high lambda, at a small q):
 
     loss = bpp(residual) + mean_i lambda(q_i) * 255^2 * MSE_i
 """
@@ -86,7 +88,7 @@ def validate(model: ProgressiveVAM, images: list[np.ndarray]) -> dict:
 
 
 def lambda_at(cfg: ProgressiveConfig, q: torch.Tensor) -> torch.Tensor:
-    return cfg.lmbda_base ** (1 - q) * cfg.lmbda ** q
+    return cfg.lmbda_base + q * (cfg.lmbda - cfg.lmbda_base)
 
 
 def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
