@@ -3,7 +3,6 @@
 These tests use a small randomly initialised progressive model: the properties hold for any
 weights, so they need no training and run in seconds.
 """
-import numpy as np
 import pytest
 import torch
 

@@ -1,7 +1,6 @@
 """Progressive streams through the shipped default model: prefixes, trim, --layers, targets."""
 import numpy as np
 import pytest
-from PIL import Image
 
 from codec.container import ChunkType, parse
 from codec.errors import StrataError

@@ -15,7 +15,7 @@ from codec.training.progressive_loop import ProgressiveConfig, train
 
 
 def main():
-    cfg = parse_config(ProgressiveConfig, __doc__, {"lmbda": "--lmbda", "lmbda_base": "--lmbda-base"})
+    cfg = parse_config(ProgressiveConfig, __doc__, {"lmbda": "--lmbda"})
     train_files, val_files = split_train_val(cfg.data)
     print(f"{len(train_files)} training images, {len(val_files)} validation images")
     train(cfg, train_files, val_files[:4])

@@ -28,7 +28,8 @@ def export(checkpoint: Path, name: str, description: str, command: str,
     torch.save({k: v.contiguous() for k, v in model.state_dict().items()}, path)
     entry = {"name": name, "architecture": architecture, "args": args,
              "file": path.name, "sha256": file_sha256(path), "description": description,
-             "lambda": cfg["lmbda"], "steps": ck["step"], "command": command, **(extra or {})}
+             "lambda": cfg["lmbda"], "steps": ck["step"], "command": command,
+             "parameters": sum(p.numel() for p in model.parameters()), **(extra or {})}
     reg_path = weights_dir / "registry.json"
     reg = json.loads(reg_path.read_text()) if reg_path.exists() else {"default": name, "models": []}
     reg["models"] = [m for m in reg["models"] if m["name"] != name] + [entry]

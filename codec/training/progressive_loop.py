@@ -4,13 +4,11 @@ The base is a trained single-rate hyperprior, frozen. The top encoder and decode
 higher-rate hyperprior; the residual prior and the REM start from scratch. Each step draws, per
 crop, the fraction q of residual elements the decoder receives: q = 1 with probability
 `p_full`, otherwise q = u**2 (u uniform), which puts more samples at the low fractions where the
-rate changes fastest. The loss of a crop decoded at q weighs its distortion with lambda(q), the
-linear interpolation between `lmbda_base` (q = 0) and `lmbda` (q = 1), so every quality is
-trained toward its own rate-distortion trade-off (linear rather than geometric because the rate is
-front-loaded: the first elements sent carry most of the bits, so a quality reaches a high rate,
-and deserves a high lambda, at a small q):
+rate changes fastest. Every crop's distortion, whatever its q, is weighed with the same lambda:
+the top decoder serves every quality, and a lambda that shrank with q (as the rate does) starved
+the low qualities of gradient until they decoded worse than the base layer alone:
 
-    loss = bpp(residual) + mean_i lambda(q_i) * 255^2 * MSE_i
+    loss = bpp(residual) + lambda * 255^2 * mean_i MSE_i(q_i)
 """
 from __future__ import annotations
 
@@ -38,9 +36,8 @@ class ProgressiveConfig:
     out: str
     init_base: str  # checkpoint of the (frozen) base hyperprior
     init_top: str  # checkpoint of the hyperprior whose g_a / g_s start the top path
-    lmbda: float = 0.05  # full quality
-    lmbda_base: float = 0.0009  # q = 0 end of the interpolation
-    p_full: float = 0.5
+    lmbda: float = 0.05
+    p_full: float = 0.3
     steps: int = 20000
     batch: int = 8
     crop: int = 128
@@ -85,10 +82,6 @@ def validate(model: ProgressiveVAM, images: list[np.ndarray]) -> dict:
             res[key]["psnr"].append(psnr_rgb(decompress_progressive(m, z, y, layers[:k], w, h), im))
             res[key]["bpp"].append((len(z) + len(y) + sum(map(len, layers[:k]))) * 8 / (h * w))
     return {k: {s: float(np.mean(v)) for s, v in d.items()} for k, d in res.items()}
-
-
-def lambda_at(cfg: ProgressiveConfig, q: torch.Tensor) -> torch.Tensor:
-    return cfg.lmbda_base + q * (cfg.lmbda - cfg.lmbda_base)
 
 
 def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
@@ -144,7 +137,7 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
             n_pix = x.shape[0] * x.shape[2] * x.shape[3]
             bpp = torch.log2(o["likelihoods"]["r"]).sum() / -n_pix
             mse_i = ((o["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
-            loss = bpp + (lambda_at(cfg, q) * 255**2 * mse_i).mean()
+            loss = bpp + cfg.lmbda * 255**2 * mse_i.mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, cfg.clip)
