@@ -7,9 +7,11 @@ import sys
 
 import numpy as np
 import pytest
+
 from PIL import Image
 
 from codec import __version__, container
+from codec.errors import StrataError
 
 
 def _one_line_error(code, err):
@@ -57,7 +59,10 @@ def test_models_and_version(run_cli):
 def _base_end(data: bytes) -> int:
     """Bytes up to the end of the base layer (all of a single-rate stream)."""
     from codec.container import ChunkType, packed_size, parse
-    s = parse(data)
+    try:
+        s = parse(data)
+    except StrataError:  # the placeholder used to collect the parameter names
+        return len(data)
     return packed_size(s.header, [c for c in s.chunks if c[0] != ChunkType.RESIDUAL])
 
 

@@ -7,6 +7,7 @@ guard of rans_guard, so forged layers cannot make it read outside its buffer.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 from compressai.ans import RansDecoder, RansEncoder
 
@@ -35,4 +36,4 @@ class ElementCoder:
         n = indexes.numel()
         values = RansDecoder().decode_with_indexes(
             padded(string, n), indexes.reshape(-1).int().tolist(), self.cdfs, self.lengths, self.offsets)
-        return torch.tensor(values, dtype=torch.float32)
+        return torch.from_numpy(np.array(values, dtype=np.float32))
