@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from PIL import Image
 
 from codec import __version__, container
