@@ -12,24 +12,13 @@ The layer ends do not change the trained weights: they only say where the sorted
 import argparse
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from codec.container import Header, Kind, packed_size
 from codec.eval.runner import load_folder
 from codec.image_codec import compress_progressive
 from codec.models.masking import FRACTION_UNIT
-from codec.registry import build
-
-
-def load_checkpoint(path):
-    ck = torch.load(path, map_location="cpu", weights_only=False)
-    cfg = ck["config"]
-    model = build(cfg.get("architecture", "progressive-vam"), {k: cfg[k] for k in ("N", "M", "P")})
-    model.load_state_dict({k: v for k, v in ck["model"].items() if "_cdf" not in k and "_offset" not in k},
-                          strict=False)
-    model.eval().update()
-    return model
+from codec.training.export import model_from_checkpoint
 
 
 def choose(grid, mean_bpp, n_layers, keep):
@@ -48,7 +37,7 @@ def main():
     p.add_argument("--layers", type=int, default=15)
     p.add_argument("--step", type=int, default=50, help="grid step in 1/10000 of the elements")
     a = p.parse_args()
-    model = load_checkpoint(a.checkpoint)
+    model = model_from_checkpoint(a.checkpoint)[0]
     grid = list(range(a.step, FRACTION_UNIT + 1, a.step))
     if model.rem_at not in grid:
         grid = sorted(set(grid) | {model.rem_at})

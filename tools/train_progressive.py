@@ -9,17 +9,8 @@ higher-rate hyperprior checkpoint (both made with tools/train_image.py):
 
 Rerunning the same command resumes from OUT/last.pt. Export with tools/export_weights.py.
 """
-from codec.training.cli_args import parse_config
-from codec.training.data import split_train_val
+from codec.training.cli_args import train_from_command_line
 from codec.training.progressive_loop import ProgressiveConfig, train
 
-
-def main():
-    cfg = parse_config(ProgressiveConfig, __doc__, {"lmbda": "--lmbda"})
-    train_files, val_files = split_train_val(cfg.data)
-    print(f"{len(train_files)} training images, {len(val_files)} validation images")
-    train(cfg, train_files, val_files[:4])
-
-
 if __name__ == "__main__":
-    main()
+    train_from_command_line(ProgressiveConfig, train, __doc__, n_val=4)

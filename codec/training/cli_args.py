@@ -1,20 +1,28 @@
-"""Command-line flags generated from a training config dataclass (one flag per field)."""
+"""Command lines of the training tools: one flag per field of a training config dataclass."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
 
+from .data import split_train_val
 
-def parse_config(cls, doc: str, rename: dict | None = None):
+
+def parse_config(cls, doc: str):
     """Parse sys.argv into cls; `data` defaults to ../shared/data/bsds500."""
-    rename = rename or {}
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="../shared/data/bsds500", help="folder of training images")
     for f in dataclasses.fields(cls):
         if f.name == "data":
             continue
-        flag = rename.get(f.name, "--" + f.name.replace("_", "-"))
         kind = float if f.type == "float" else int if f.type == "int" else str
-        p.add_argument(flag, dest=f.name, type=kind, default=f.default,
+        p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=f.default,
                        required=f.default is dataclasses.MISSING)
     return cls(**vars(p.parse_args()))
+
+
+def train_from_command_line(cls, train, doc: str, n_val: int) -> None:
+    """Parse the config, split the data folder and train on it, validating on n_val images."""
+    cfg = parse_config(cls, doc)
+    train_files, val_files = split_train_val(cfg.data)
+    print(f"{len(train_files)} training images, {len(val_files)} validation images")
+    train(cfg, train_files, val_files[:n_val])

@@ -2,28 +2,24 @@
 
 Loss = lambda * 255^2 * MSE + bpp (CompressAI's convention); the entropy bottleneck's quantiles
 are fitted by the auxiliary loss with their own optimizer. Checkpoints (model, optimizers, step,
-sampler RNG state) are written atomically every `ckpt_every` steps and on exit, so a run can be
-stopped and resumed at will.
+sampler RNG state) are written by the shared driver (driver.py), so a run can be stopped and
+resumed at will.
 """
 from __future__ import annotations
 
 import copy
-import json
 import math
-import signal
-import threading
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from ..eval.metrics import psnr_rgb
 from ..image_codec import compress_rgb, decompress_rgb
 from ..models.hyperprior import MeanScaleHyperprior
 from .data import CropSampler, load_rgb
+from .driver import Saved, model_state, resume, run, stop_on_sigterm, without_coding_tables
 
 
 @dataclass
@@ -46,27 +42,11 @@ class TrainConfig:
     seed: int = 0
 
 
-def lr_at(cfg: TrainConfig, step: int) -> float:
-    if step < cfg.warmup:
-        return cfg.lr * (step + 1) / cfg.warmup
-    start = int(cfg.decay_from * cfg.steps)
-    if step < start:
-        return cfg.lr
-    t = (step - start) / max(1, cfg.steps - start)
-    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
-
-
 def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> tuple[torch.Tensor, float, float]:
     n_pix = x.shape[0] * x.shape[2] * x.shape[3]
     bpp = sum(torch.log2(l).sum() for l in out["likelihoods"].values()) / -n_pix
     mse = torch.mean((out["x_hat"] - x) ** 2)
     return lmbda * 255**2 * mse + bpp, float(bpp), float(mse)
-
-
-def save_atomic(obj, path: Path) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
 
 
 @torch.no_grad()
@@ -83,14 +63,6 @@ def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
     return {"bpp": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
 
 
-def stop_on_sigterm() -> None:
-    """`kill PID` stops a run like Ctrl-C: the finally clause writes the checkpoint."""
-    def _raise(*_):
-        raise KeyboardInterrupt
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise)
-
-
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
     stop_on_sigterm()
     out = Path(cfg.out)
@@ -104,66 +76,30 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
     sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed)
     val_images = [load_rgb(p) for p in val_files]
+    rng = sampler.rng.bit_generator
+    saved = Saved({"model": model, "opt": opt, "aux_opt": aux_opt},
+                  {"rng": (lambda: rng.state, lambda v: setattr(rng, "state", v))})
+    step = resume(out, saved, device)
+    if step is None:
+        step = 0
+        if cfg.init:
+            model.load_state_dict(without_coding_tables(model_state(cfg.init, device)), strict=False)
+            print(f"initialised from {cfg.init}")
 
-    step, last = 0, out / "last.pt"
-    if last.exists():
-        ck = torch.load(last, map_location=device, weights_only=False)
-        model.load_state_dict(ck["model"], strict=False)
-        opt.load_state_dict(ck["opt"])
-        aux_opt.load_state_dict(ck["aux_opt"])
-        sampler.rng.bit_generator.state = ck["rng"]
-        step = ck["step"]
-        print(f"resumed {last} at step {step}")
-    elif cfg.init:
-        state = torch.load(cfg.init, map_location=device, weights_only=False)
-        state = state.get("model", state)
-        model.load_state_dict({k: v for k, v in state.items() if "_cdf" not in k
-                               and "_offset" not in k and "scale_table" not in k}, strict=False)
-        print(f"initialised from {cfg.init}")
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    def train_step() -> dict:
+        x = sampler.batch(cfg.batch).to(device)
+        model.train()
+        loss, bpp, mse = rd_loss(model(x, autocast=True), x, cfg.lmbda)  # bf16 on CPU and CUDA
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
+        opt.step()
+        aux = model.aux_loss()
+        aux_opt.zero_grad(set_to_none=True)
+        aux.backward()
+        aux_opt.step()
+        return {"loss": float(loss), "bpp": bpp, "psnr": 10 * math.log10(1 / max(mse, 1e-10)),
+                "aux": float(aux)}
 
-    def checkpoint():
-        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(),
-                      "aux_opt": aux_opt.state_dict(), "rng": sampler.rng.bit_generator.state,
-                      "step": step, "config": asdict(cfg)}, last)
-
-    log = open(out / "log.jsonl", "a")
-    bar = tqdm(total=cfg.steps, initial=step, dynamic_ncols=True, mininterval=5)
-    autocast = True  # bf16 on CPU (AMX/AVX512-BF16) and CUDA alike
-    t0 = time.time()
-    try:
-        while step < cfg.steps:
-            for g in opt.param_groups:
-                g["lr"] = lr_at(cfg, step)
-            x = sampler.batch(cfg.batch).to(device)
-            model.train()
-            loss, bpp, mse = rd_loss(model(x, autocast=autocast), x, cfg.lmbda)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
-            opt.step()
-            aux = model.aux_loss()
-            aux_opt.zero_grad(set_to_none=True)
-            aux.backward()
-            aux_opt.step()
-            step += 1
-            bar.update(1)
-            if step % 50 == 0:
-                psnr = 10 * math.log10(1 / max(mse, 1e-10))
-                bar.set_postfix(loss=f"{float(loss):.3f}", bpp=f"{bpp:.3f}", psnr=f"{psnr:.2f}")
-                log.write(json.dumps({"step": step, "loss": float(loss), "bpp": bpp, "psnr": psnr,
-                                      "aux": float(aux), "lr": lr_at(cfg, step),
-                                      "elapsed": time.time() - t0}) + "\n")
-                log.flush()
-            if step % cfg.ckpt_every == 0 or step == cfg.steps:
-                checkpoint()
-            if step % cfg.val_every == 0 or step == cfg.steps:
-                v = validate(model, val_images)
-                tqdm.write(f"step {step}: val bpp {v['bpp']:.4f} psnr {v['psnr']:.2f} dB")
-                log.write(json.dumps({"step": step, "val": v}) + "\n")
-                log.flush()
-    finally:
-        checkpoint()
-        bar.close()
-        log.close()
-    return last
+    return run(cfg, out, saved, step, opt, train_step, lambda: validate(model, val_images),
+               lambda v: f"val bpp {v['bpp']:.4f} psnr {v['psnr']:.2f} dB", show=("loss", "bpp", "psnr"))

@@ -13,21 +13,18 @@ the low qualities of gradient until they decoded worse than the base layer alone
 from __future__ import annotations
 
 import copy
-import json
 import math
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from ..eval.metrics import psnr_rgb
 from ..image_codec import decompress_progressive, compress_progressive
 from ..models.progressive import ProgressiveVAM
 from .data import CropSampler, load_rgb
-from .loop import lr_at, save_atomic, stop_on_sigterm
+from .driver import Saved, model_state, resume, run, stop_on_sigterm, without_coding_tables
 
 
 @dataclass
@@ -54,16 +51,9 @@ class ProgressiveConfig:
     architecture: str = "progressive-vam"
 
 
-def _state(path: str) -> dict:
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    return state.get("model", state)
-
-
 def init_from_hyperpriors(model: ProgressiveVAM, base_ckpt: str, top_ckpt: str) -> None:
-    base = {k: v for k, v in _state(base_ckpt).items()
-            if "_cdf" not in k and "_offset" not in k and "scale_table" not in k}
-    model.base.load_state_dict(base, strict=False)
-    top = _state(top_ckpt)
+    model.base.load_state_dict(without_coding_tables(model_state(base_ckpt)), strict=False)
+    top = model_state(top_ckpt)
     for src, dst in (("g_a.", model.g_a_top), ("g_s.", model.g_s_top)):
         dst.load_state_dict({k[len(src):]: v for k, v in top.items() if k.startswith(src)})
 
@@ -91,9 +81,8 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     torch.manual_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = ProgressiveVAM(cfg.N, cfg.M, cfg.P).to(device)
-    last = out / "last.pt"
-    resumed = last.exists()
-    if not resumed:
+    fresh = not (out / "last.pt").exists()
+    if fresh:
         init_from_hyperpriors(model, cfg.init_base, cfg.init_top)
         print(f"base from {cfg.init_base}, top transforms from {cfg.init_top}")
     model = model.to(device).to(memory_format=torch.channels_last)
@@ -104,64 +93,34 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed)
     qrng = torch.Generator().manual_seed(cfg.seed)
     val_images = [load_rgb(p) for p in val_files]
-    step = 0
-    if resumed:
-        ck = torch.load(last, map_location=device, weights_only=False)
-        model.load_state_dict(ck["model"], strict=False)
-        opt.load_state_dict(ck["opt"])
-        sampler.rng.bit_generator.state = ck["rng"]
-        qrng.set_state(ck["qrng"])
-        step = ck["step"]
-        print(f"resumed {last} at step {step}")
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    rng = sampler.rng.bit_generator
+    saved = Saved({"model": model, "opt": opt},
+                  {"rng": (lambda: rng.state, lambda v: setattr(rng, "state", v)),
+                   "qrng": (qrng.get_state, qrng.set_state)})
+    step = 0 if fresh else resume(out, saved, device)
 
-    def checkpoint():
-        save_atomic({"model": model.state_dict(), "opt": opt.state_dict(),
-                     "rng": sampler.rng.bit_generator.state, "qrng": qrng.get_state(),
-                     "step": step, "config": asdict(cfg)}, last)
+    def train_step() -> dict:
+        x = sampler.batch(cfg.batch).to(device)
+        u = torch.rand(cfg.batch, generator=qrng)
+        full = torch.rand(cfg.batch, generator=qrng) < cfg.p_full
+        q = torch.where(full, torch.ones_like(u), u * u).to(device)
+        model.train()
+        model.base.eval()  # frozen: median quantization of z, no noise
+        o = model(x, q, autocast=True)
+        n_pix = x.shape[0] * x.shape[2] * x.shape[3]
+        bpp = torch.log2(o["likelihoods"]["r"]).sum() / -n_pix
+        mse_i = ((o["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
+        loss = bpp + cfg.lmbda * 255**2 * mse_i.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+        opt.step()
+        mse_full = float(mse_i[full].mean()) if full.any() else float("nan")
+        return {"loss": float(loss), "bpp_res": float(bpp),
+                "psnr_full": 10 * math.log10(1 / max(mse_full, 1e-10)) if full.any() else float("nan")}
 
-    log = open(out / "log.jsonl", "a")
-    bar = tqdm(total=cfg.steps, initial=step, dynamic_ncols=True, mininterval=5)
-    t0 = time.time()
-    try:
-        while step < cfg.steps:
-            for g in opt.param_groups:
-                g["lr"] = lr_at(cfg, step)
-            x = sampler.batch(cfg.batch).to(device)
-            u = torch.rand(cfg.batch, generator=qrng)
-            full = torch.rand(cfg.batch, generator=qrng) < cfg.p_full
-            q = torch.where(full, torch.ones_like(u), u * u).to(device)
-            model.train()
-            model.base.eval()  # frozen: median quantization of z, no noise
-            o = model(x, q, autocast=True)
-            n_pix = x.shape[0] * x.shape[2] * x.shape[3]
-            bpp = torch.log2(o["likelihoods"]["r"]).sum() / -n_pix
-            mse_i = ((o["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
-            loss = bpp + cfg.lmbda * 255**2 * mse_i.mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, cfg.clip)
-            opt.step()
-            step += 1
-            bar.update(1)
-            if step % 50 == 0:
-                mse_full = float(mse_i[full].mean()) if full.any() else float("nan")
-                psnr = 10 * math.log10(1 / max(mse_full, 1e-10)) if full.any() else float("nan")
-                bar.set_postfix(loss=f"{float(loss):.3f}", bpp_res=f"{float(bpp):.3f}", psnr_full=f"{psnr:.2f}")
-                log.write(json.dumps({"step": step, "loss": float(loss), "bpp_res": float(bpp),
-                                      "psnr_full": psnr, "lr": lr_at(cfg, step),
-                                      "elapsed": time.time() - t0}) + "\n")
-                log.flush()
-            if step % cfg.ckpt_every == 0 or step == cfg.steps:
-                checkpoint()
-            if step % cfg.val_every == 0 or step == cfg.steps:
-                v = validate(model, val_images)
-                tqdm.write(f"step {step}: " + ", ".join(
-                    f"{k} {d['bpp']:.3f} bpp {d['psnr']:.2f} dB" for k, d in v.items()))
-                log.write(json.dumps({"step": step, "val": v}) + "\n")
-                log.flush()
-    finally:
-        checkpoint()
-        bar.close()
-        log.close()
-    return last
+    def val_line(v: dict) -> str:
+        return ", ".join(f"{k} {d['bpp']:.3f} bpp {d['psnr']:.2f} dB" for k, d in v.items())
+
+    return run(cfg, out, saved, step, opt, train_step, lambda: validate(model, val_images), val_line,
+               show=("loss", "bpp_res", "psnr_full"))

@@ -1,0 +1,130 @@
+"""What every training loop shares: LR schedule, resume, progress bar, log, checkpoints, validation.
+
+A loop (loop.py, progressive_loop.py) builds its model, optimizers and samplers, says what a
+checkpoint holds (`Saved`), and hands `run` one function that does a training step. Checkpoints
+are written atomically every `ckpt_every` steps and on exit (Ctrl-C or `kill`), so a run can be
+stopped and resumed at will with the same command.
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+from tqdm import tqdm
+
+LOG_EVERY = 50
+# Entropy-coding tables are rebuilt at export; they never travel between checkpoints and models.
+CODING_TABLES = ("_cdf", "_offset", "scale_table")
+
+
+def lr_at(cfg, step: int) -> float:
+    """Linear warm-up, constant, then a cosine to lr/20 from `decay_from` of the steps."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    start = int(cfg.decay_from * cfg.steps)
+    if step < start:
+        return cfg.lr
+    t = (step - start) / max(1, cfg.steps - start)
+    return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def without_coding_tables(state: dict) -> dict:
+    return {k: v for k, v in state.items() if not any(t in k for t in CODING_TABLES)}
+
+
+def model_state(path, device="cpu") -> dict:
+    """The model weights of a training checkpoint (or of a bare state dict)."""
+    state = torch.load(path, map_location=device, weights_only=False)
+    return state.get("model", state)
+
+
+def save_atomic(obj, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def stop_on_sigterm() -> None:
+    """`kill PID` stops a run like Ctrl-C: the finally clause writes the checkpoint."""
+    def _raise(*_):
+        raise KeyboardInterrupt
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise)
+
+
+@dataclass
+class Saved:
+    """What a checkpoint holds besides the step and config: objects with state_dict() /
+    load_state_dict() (model, optimizers), and (get, set) pairs for generator states."""
+    objects: dict = field(default_factory=dict)
+    states: dict = field(default_factory=dict)
+
+    def dump(self) -> dict:
+        return {**{k: o.state_dict() for k, o in self.objects.items()},
+                **{k: get() for k, (get, _) in self.states.items()}}
+
+    def load(self, ck: dict) -> None:
+        for k, o in self.objects.items():
+            if isinstance(o, torch.nn.Module):
+                o.load_state_dict(ck[k], strict=False)  # coding tables are not trained state
+            else:
+                o.load_state_dict(ck[k])
+        for k, (_, set_) in self.states.items():
+            set_(ck[k])
+
+
+def resume(out: Path, saved: Saved, device) -> int | None:
+    """Load OUT/last.pt into saved if it exists; returns its step, or None for a fresh run."""
+    last = out / "last.pt"
+    if not last.exists():
+        return None
+    ck = torch.load(last, map_location=device, weights_only=False)
+    saved.load(ck)
+    print(f"resumed {last} at step {ck['step']}")
+    return ck["step"]
+
+
+def run(cfg, out: Path, saved: Saved, step: int, optimizer, train_step: Callable[[], dict],
+        validate: Callable[[], dict], val_line: Callable[[dict], str], show: tuple[str, ...]) -> Path:
+    """Train from `step` to cfg.steps. train_step() does one step and returns its metrics
+    (floats): every LOG_EVERY steps they are logged, and those named in `show` go on the bar."""
+    last = out / "last.pt"
+    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+
+    def checkpoint():
+        save_atomic({**saved.dump(), "step": step, "config": asdict(cfg)}, last)
+
+    log = open(out / "log.jsonl", "a")
+    bar = tqdm(total=cfg.steps, initial=step, dynamic_ncols=True, mininterval=5)
+    t0 = time.time()
+    try:
+        while step < cfg.steps:
+            for g in optimizer.param_groups:
+                g["lr"] = lr_at(cfg, step)
+            metrics = train_step()
+            step += 1
+            bar.update(1)
+            if step % LOG_EVERY == 0:
+                bar.set_postfix({k: f"{metrics[k]:.3f}" for k in show})
+                log.write(json.dumps({"step": step, **metrics, "lr": lr_at(cfg, step),
+                                      "elapsed": time.time() - t0}) + "\n")
+                log.flush()
+            if step % cfg.ckpt_every == 0 or step == cfg.steps:
+                checkpoint()
+            if step % cfg.val_every == 0 or step == cfg.steps:
+                v = validate()
+                tqdm.write(f"step {step}: {val_line(v)}")
+                log.write(json.dumps({"step": step, "val": v}) + "\n")
+                log.flush()
+    finally:
+        checkpoint()
+        bar.close()
+        log.close()
+    return last
