@@ -41,34 +41,38 @@ def _to_uint8(x: torch.Tensor) -> np.ndarray:
     return x[0].clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0).contiguous().numpy()
 
 
+def _padded(rgb: np.ndarray) -> torch.Tensor:
+    """Replicate padding to the model stride: cheaper to code than zeros, cropped at decode."""
+    h, w = rgb.shape[:2]
+    return F.pad(_to_tensor(rgb), (0, -w % STRIDE, 0, -h % STRIDE), mode="replicate")
+
+
+def _z_shape(width: int, height: int) -> tuple[int, int]:
+    return -(-height // STRIDE), -(-width // STRIDE)
+
+
 def compress_rgb(model, rgb: np.ndarray) -> tuple[bytes, bytes]:
     """HxWx3 uint8 -> (z string, y string); shared by the container path and training validation."""
-    h, w = rgb.shape[:2]
-    # Replicate padding to the model stride: cheaper to code than zeros, cropped at decode.
-    x = F.pad(_to_tensor(rgb), (0, -w % STRIDE, 0, -h % STRIDE), mode="replicate")
-    z_string, y_string, _ = model.compress(x)
+    z_string, y_string, _ = model.compress(_padded(rgb))
     return z_string, y_string
 
 
 def decompress_rgb(model, z_string: bytes, y_string: bytes, width: int, height: int) -> np.ndarray:
     """Inverse of compress_rgb: HxWx3 uint8."""
-    z_shape = (-(-height // STRIDE), -(-width // STRIDE))
-    return _to_uint8(model.decompress(z_string, y_string, z_shape)[..., :height, :width])
+    return _to_uint8(model.decompress(z_string, y_string, _z_shape(width, height))[..., :height, :width])
 
 
 def compress_progressive(model, rgb: np.ndarray) -> tuple[bytes, bytes, list[bytes]]:
     """HxWx3 uint8 -> (z string, base y string, [every residual layer string])."""
-    h, w = rgb.shape[:2]
-    x = F.pad(_to_tensor(rgb), (0, -w % STRIDE, 0, -h % STRIDE), mode="replicate")
-    z_string, y_string, _, layers = model.compress(x)
+    z_string, y_string, _, layers = model.compress(_padded(rgb))
     return z_string, y_string, layers
 
 
 def decompress_progressive(model, z_string: bytes, y_string: bytes, layers: list[bytes],
                            width: int, height: int) -> np.ndarray:
     """Base plus the given leading residual layers -> HxWx3 uint8."""
-    z_shape = (-(-height // STRIDE), -(-width // STRIDE))
-    return _to_uint8(model.decompress(z_string, y_string, z_shape, layers)[..., :height, :width])
+    out = model.decompress(z_string, y_string, _z_shape(width, height), layers)
+    return _to_uint8(out[..., :height, :width])
 
 
 @dataclass
@@ -120,14 +124,15 @@ def encode_picture(pic: Picture, model_name: str, target: Target | None = None) 
 def encode_image(pic: Picture, model_name: str, target: Target | None = None) -> tuple[bytes, EncodeReport]:
     """The stream and what went in it (layers written, for progressive models)."""
     target = target or Target()
-    model, info = load_model(model_name)
+    info = model_info(model_name)
+    if target.is_set() and not info.progressive:  # before the (slow) model load
+        raise StrataError(f"model {model_name!r} is single-rate: --layers, --bpp and --psnr "
+                          "need a progressive model")
+    model, _ = load_model(model_name)
     h, w = pic.rgb.shape[:2]
     header = Header(Kind.IMAGE, info.name, info.hash8, w, h, pic.mode, pic.bits)
     alpha = [] if pic.alpha is None else [(ChunkType.ALPHA, zlib.compress(pic.alpha.tobytes(), 9))]
     if not info.progressive:
-        if target.is_set():
-            raise StrataError(f"model {model_name!r} is single-rate: --layers, --bpp and --psnr "
-                              "need a progressive model")
         z_string, y_string = compress_rgb(model, pic.rgb)
         chunks = [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)] + alpha
         return container.pack(header, chunks), EncodeReport()
@@ -179,20 +184,20 @@ def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS,
         elif stream.torn:
             raise StrataError("truncated stream: the alpha chunk is incomplete")
     layers = stream.payloads(ChunkType.RESIDUAL)
+    if not info.progressive and layers:
+        raise StrataError("corrupt stream: residual layers in a single-rate stream")
+    if not info.progressive and max_layers is not None:
+        raise StrataError(f"--layers applies to progressive streams; this one is single-rate ({hdr.model})")
+    if max_layers is not None and max_layers < 0:
+        raise StrataError("--layers must be 0 or more")
     model, _ = load_model(hdr.model)
     report = DecodeReport(hdr, stream.torn)
     if info.progressive:
         if len(layers) > model.n_layers:
             raise StrataError(f"corrupt stream: {len(layers)} residual layers, the model defines {model.n_layers}")
-        if max_layers is not None and max_layers < 0:
-            raise StrataError("--layers must be 0 or more")
         report.layers_in_stream, report.layers_total = len(layers), model.n_layers
         layers = layers[:max_layers] if max_layers is not None else layers
         report.layers = len(layers)
-    elif layers:
-        raise StrataError("corrupt stream: residual layers in a single-rate stream")
-    elif max_layers is not None:
-        raise StrataError(f"--layers applies to progressive streams; this one is single-rate ({hdr.model})")
     try:
         if info.progressive:
             rgb = decompress_progressive(model, z_string, y_string, layers, hdr.width, hdr.height)

@@ -29,13 +29,10 @@ from torch import nn
 
 from .element_coder import ElementCoder
 from .exact import ExactSequential
-from .hyperprior import (LATENT_STRIDE, STRIDE, MeanScaleHyperprior, analysis_transform,
-                         synthesis_transform)
+from .hyperprior import LATENT_STRIDE, MeanScaleHyperprior, analysis_transform, synthesis_transform
 from .masking import FRACTION_UNIT, layer_counts, rank_order, ranks
 from .subpixel import for_inference
 from .tiling import tiled_apply
-
-__all__ = ["ProgressiveVAM", "STRIDE", "DEFAULT_BOUNDS"]
 
 # Cumulative layer ends in 1/10000 of the residual elements: dense at the start, where the
 # high-variance elements carry most of the rate.
