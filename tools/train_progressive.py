@@ -7,7 +7,8 @@ higher-rate hyperprior checkpoint (both made with tools/train_image.py):
     python tools/train_progressive.py --out checkpoints/vam --init-base checkpoints/base/last.pt \\
         --init-top checkpoints/high/last.pt --lmbda 0.05 --steps 20000
 
-Rerunning the same command resumes from OUT/last.pt. Export with tools/export_weights.py.
+`--init-from CKPT` starts instead from a progressive checkpoint's weights (fresh optimizer and step
+count), to fine-tune it at another lambda. Rerunning the same command resumes from OUT/last.pt. Export with tools/export_weights.py.
 """
 from codec.training.cli_args import train_from_command_line
 from codec.training.progressive_loop import ProgressiveConfig, train

@@ -31,8 +31,9 @@ from .driver import Saved, model_state, resume, run, stop_on_sigterm, without_co
 class ProgressiveConfig:
     data: str
     out: str
-    init_base: str  # checkpoint of the (frozen) base hyperprior
-    init_top: str  # checkpoint of the hyperprior whose g_a / g_s start the top path
+    init_base: str = ""  # checkpoint of the (frozen) base hyperprior
+    init_top: str = ""  # checkpoint of the hyperprior whose g_a / g_s start the top path
+    init_from: str = ""  # or: a progressive checkpoint to fine-tune (e.g. at a new lambda)
     lmbda: float = 0.05
     p_full: float = 0.3
     steps: int = 20000
@@ -82,7 +83,12 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     model = ProgressiveVAM(cfg.N, cfg.M, cfg.P).to(device)
     fresh = not (out / "last.pt").exists()
-    if fresh:
+    if fresh and cfg.init_from:
+        model.load_state_dict(without_coding_tables(model_state(cfg.init_from)), strict=False)
+        print(f"weights from {cfg.init_from}")
+    elif fresh:
+        if not (cfg.init_base and cfg.init_top):
+            raise SystemExit("a fresh run needs --init-from, or both --init-base and --init-top")
         init_from_hyperpriors(model, cfg.init_base, cfg.init_top)
         print(f"base from {cfg.init_base}, top transforms from {cfg.init_top}")
     model = model.to(device).to(memory_format=torch.channels_last)
