@@ -1,13 +1,14 @@
 """Image <-> stream: padding, model coding, alpha, and the container.
 
     Picture --pad to STRIDE--> model.compress --> [HYPER, LATENT, (ALPHA), (RESIDUAL...)] --> container
-    container --> check model/hash --> model.decompress --> crop --> clamp/round --> Picture mode
+    container --> check model/hash --> decode_latent (exact) --> synthesis --> crop --> clamp/round
 
 Single-rate models write HYPER and LATENT; progressive ones add their residual layers, in order,
 after everything else, so that any prefix of the file keeps the base and the alpha plane.
 """
 from __future__ import annotations
 
+import hashlib
 import zlib
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class DecodeReport:
     layers: int | None = None  # residual layers used (progressive streams)
     layers_in_stream: int | None = None
     layers_total: int | None = None  # layers the model defines
+    latent_sha256: str | None = None  # see latent_sha256(); only when asked for
 
 
 def _to_tensor(rgb: np.ndarray) -> torch.Tensor:
@@ -59,7 +61,30 @@ def compress_rgb(model, rgb: np.ndarray) -> tuple[bytes, bytes]:
 
 def decompress_rgb(model, z_string: bytes, y_string: bytes, width: int, height: int) -> np.ndarray:
     """Inverse of compress_rgb: HxWx3 uint8."""
-    return _to_uint8(model.decompress(z_string, y_string, _z_shape(width, height))[..., :height, :width])
+    return synthesise_rgb(model, decode_latent(model, z_string, y_string, None, width, height), None, width, height)
+
+
+def decode_latent(model, z_string: bytes, y_string: bytes, layers: list[bytes] | None,
+                  width: int, height: int) -> torch.Tensor:
+    """The entropy-decoded latent the synthesis receives (layers: None for a single-rate model).
+    Integer-exact paths and the shipped CDF tables make it identical on every machine and
+    backend; only the synthesis after it is floating point."""
+    if layers is None:
+        return model.decompress_latent(z_string, y_string, _z_shape(width, height))[0]
+    return model.decompress_latent(z_string, y_string, _z_shape(width, height), layers)
+
+
+def synthesise_rgb(model, latent: torch.Tensor, n_layers: int | None, width: int, height: int) -> np.ndarray:
+    """decode_latent's latent -> HxWx3 uint8 (n_layers: None for a single-rate model)."""
+    out = model.synthesise(latent) if n_layers is None else model.synthesise(latent, n_layers)
+    return _to_uint8(out[..., :height, :width])
+
+
+def latent_sha256(latent: torch.Tensor) -> str:
+    """Hash of a decoded latent (shape and float32 values): what conformance checks on any backend."""
+    h = hashlib.sha256(str(tuple(latent.shape)).encode())
+    h.update(latent.float().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def compress_progressive(model, rgb: np.ndarray) -> tuple[bytes, bytes, list[bytes]]:
@@ -71,8 +96,8 @@ def compress_progressive(model, rgb: np.ndarray) -> tuple[bytes, bytes, list[byt
 def decompress_progressive(model, z_string: bytes, y_string: bytes, layers: list[bytes],
                            width: int, height: int) -> np.ndarray:
     """Base plus the given leading residual layers -> HxWx3 uint8."""
-    out = model.decompress(z_string, y_string, _z_shape(width, height), layers)
-    return _to_uint8(out[..., :height, :width])
+    latent = decode_latent(model, z_string, y_string, layers, width, height)
+    return synthesise_rgb(model, latent, len(layers), width, height)
 
 
 @dataclass
@@ -161,9 +186,10 @@ def _inflate_alpha(payload: bytes, n: int) -> np.ndarray:
 
 
 def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS,
-                  max_layers: int | None = None):
+                  max_layers: int | None = None, want_latent: bool = False):
     """Returns (PIL image, DecodeReport). Progressive streams: every complete residual layer is
-    used, or the first max_layers of them."""
+    used, or the first max_layers of them. want_latent: also hash the decoded latent
+    (report.latent_sha256, for conformance)."""
     stream = container.parse(data, max_pixels)
     hdr = stream.header
     if hdr.kind != Kind.IMAGE:
@@ -199,10 +225,11 @@ def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS,
         layers = layers[:max_layers] if max_layers is not None else layers
         report.layers = len(layers)
     try:
-        if info.progressive:
-            rgb = decompress_progressive(model, z_string, y_string, layers, hdr.width, hdr.height)
-        else:
-            rgb = decompress_rgb(model, z_string, y_string, hdr.width, hdr.height)
+        latent = decode_latent(model, z_string, y_string, layers if info.progressive else None,
+                               hdr.width, hdr.height)
+        if want_latent:
+            report.latent_sha256 = latent_sha256(latent)
+        rgb = synthesise_rgb(model, latent, len(layers) if info.progressive else None, hdr.width, hdr.height)
     except StrataError:
         raise
     except MemoryError:

@@ -1,8 +1,10 @@
-"""Every published conformance stream decodes to the recorded pixels, with 1 and 2 threads."""
+"""Every published conformance stream decodes to the recorded latent and pixels, with 1 and 2
+threads; with oneDNN off the latent is still exact and the pixels within rounding."""
 import pytest
 import torch
 
-from codec.conformance import check_entry, load_manifest
+from codec.conformance import check_entry, entry_stream, load_manifest
+from codec.image_codec import decode_stream
 
 from .conftest import ROOT
 
@@ -12,9 +14,10 @@ ENTRIES = load_manifest(FOLDER)["streams"] if (FOLDER / "manifest.json").exists(
 
 def test_manifest_present():
     assert ENTRIES, "bitstreams/manifest.json is missing or empty"
+    assert all("latent_sha256" in e for e in ENTRIES)
 
 
-@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"] + str(e.get("bytes") or ""))
 @pytest.mark.parametrize("threads", [1, 2])
 def test_conformance(entry, threads):
     old = torch.get_num_threads()
@@ -23,3 +26,10 @@ def test_conformance(entry, threads):
         assert check_entry(FOLDER, entry) is None
     finally:
         torch.set_num_threads(old)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if not e.get("bytes")], ids=lambda e: e["file"])
+def test_conformance_without_onednn(entry):
+    reference, _ = decode_stream(entry_stream(FOLDER, entry))
+    with torch.backends.mkldnn.flags(enabled=False):
+        assert check_entry(FOLDER, entry, reference=reference) is None

@@ -70,3 +70,27 @@ def test_scale_indexes_match_compressai():
                         torch.nextafter(table, table - 1), torch.tensor([0.0, -1.0, 1e9])])
     scales = scales.view(1, 1, 1, -1)
     assert torch.equal(m.scale_indexes(scales), m.gaussian_conditional.build_indexes(scales))
+
+
+def test_bfloat16_synthesis_is_close_and_thread_independent():
+    """The bfloat16 inference form of g_s (a model's `synthesis` argument) stays close to the
+    float32 one, gives the same bits with any thread count, and the float32 form still shares
+    the trained GDN layers (so float32 models decode as before)."""
+    from codec.models.subpixel import for_inference
+    torch.manual_seed(0)
+    m = MeanScaleHyperprior(32, 48).eval()
+    y = torch.randn(1, 48, 6, 7).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        ref = m.g_s(y)
+        f32 = for_inference(m.g_s)
+        assert f32[1] is m.g_s[1]
+        assert (f32(y) - ref).abs().max() < 1e-4
+        bf16 = for_inference(m.g_s, torch.bfloat16)
+        outs = []
+        for threads in (1, 2, 3, 4):
+            torch.set_num_threads(threads)
+            outs.append(bf16(y))
+    assert outs[0].dtype == torch.float32 and outs[0].shape == ref.shape
+    assert all(torch.equal(outs[0], o) for o in outs)
+    assert (outs[0] - ref).abs().max() < 0.05 * ref.abs().max()
+    assert not any(p.dtype == torch.bfloat16 for p in m.parameters())  # the model is untouched

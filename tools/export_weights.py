@@ -19,9 +19,13 @@ def main():
     p.add_argument("--default", action="store_true", help="make it the default model of `strata encode`")
     p.add_argument("--bounds", help="progressive models: comma-separated layer ends in 1/10000 of the "
                    "residual elements (default: the model's)")
+    p.add_argument("--synthesis", choices=["float32", "bfloat16"],
+                   help="dtype of the synthesis at coding time (default float32; see models/subpixel.py)")
     a = p.parse_args()
-    margs = {"bounds": [int(b) for b in a.bounds.split(",")]} if a.bounds else None
-    e = export(a.checkpoint, a.name, a.description, a.command, default=a.default, model_args=margs)
+    margs = {"bounds": [int(b) for b in a.bounds.split(",")]} if a.bounds else {}
+    if a.synthesis:
+        margs["synthesis"] = a.synthesis
+    e = export(a.checkpoint, a.name, a.description, a.command, default=a.default, model_args=margs or None)
     print(f"exported {e['name']}: {e['file']} sha256 {e['sha256'][:16]}... (step {e['steps']})")
 
 

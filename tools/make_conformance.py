@@ -5,7 +5,8 @@
 
 Sources: a natural crop (kodim23), its greyscale version, a portrait crop (kodim04), an odd size
 (37x23), a few-pixel image (3x2), 1x1, and an RGBA image; the natural crop is also coded with
-every shipped model. A progressive stream is also recorded at several truncations: at layer ends
+every shipped model. Each entry records the sha256 of the decoded pixels and of the decoded
+latent (see codec/conformance.py). A progressive stream is also recorded at several truncations: at layer ends
 (via `strata trim`'s byte counts) and inside a layer (a torn last chunk). Entries of earlier
 models stay in the manifest. Existing entries are never silently rewritten: if a stream made by the same
 format version and the same weights now decodes differently, the tool stops and says to bump the
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from codec.conformance import MANIFEST, pixels_sha256
+from codec.conformance import MANIFEST, entry_stream, pixels_sha256
 from codec.container import VERSION
 from codec.image_codec import decode_stream, encode_picture
 from codec.image_io import read_image
@@ -70,21 +71,26 @@ def main():
                 ends = sorted({len(trim(data, layers=k)[0]) for k in (0, 1, n // 3, n // 2, n - 1)})
                 cuts += ends + [ends[-1] + 7]  # layer ends, then a cut inside the next layer
             for cut in cuts:
-                img, _ = decode_stream(data[:cut] if cut else data)
+                img, report = decode_stream(data[:cut] if cut else data, want_latent=True)
                 entries.append({"file": fname, "source": name, "sha256": hashlib.sha256(data).hexdigest(),
                                 "bytes": cut, "model": model, "model_sha256": model_info(model).sha256,
                                 "format_version": VERSION,
                                 "decoder": {"threads": [1, 2], "max_pixels": "default"},
                                 "width": img.width, "height": img.height, "mode": img.mode,
-                                "decoded_sha256": pixels_sha256(img)})
+                                "decoded_sha256": pixels_sha256(img), "latent_sha256": report.latent_sha256})
     made = {e["file"] + str(e.get("bytes")) for e in entries}
     registered = {m.name: m.sha256 for m in list_models()}
     kept = [e for k, e in old.items() if k not in made and registered.get(e["model"]) == e["model_sha256"]
             and (a.out / e["file"]).exists()]
+    for e in kept:  # entries from before latent hashes: add the field, change nothing else
+        if "latent_sha256" not in e:
+            _, report = decode_stream(entry_stream(a.out, e), want_latent=True)
+            e["latent_sha256"] = report.latent_sha256
     for e in entries:
         prev = old.get(e["file"] + str(e.get("bytes")))
         same_version = prev and prev["format_version"] == e["format_version"] and prev["model_sha256"] == e["model_sha256"]
-        if same_version and (prev["sha256"], prev["decoded_sha256"]) != (e["sha256"], e["decoded_sha256"]):
+        fields = ("sha256", "decoded_sha256", "latent_sha256")
+        if same_version and any(prev.get(f, e[f]) != e[f] for f in fields):
             sys.exit(f"make_conformance: error: {e['file']} changed under format version {VERSION} and the "
                      "same weights; bump the format or model version instead of rewriting the manifest")
     entries = kept + entries

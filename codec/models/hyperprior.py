@@ -69,12 +69,24 @@ def scale_table() -> torch.Tensor:
     return torch.exp(torch.linspace(math.log(SCALES_MIN), math.log(SCALES_MAX), SCALES_LEVELS))
 
 
-class MeanScaleHyperprior(nn.Module):
-    """N: channels of the transforms; M: channels of the latent y."""
+SYNTHESIS_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
-    def __init__(self, N: int = 128, M: int = 192):
+
+def synthesis_dtype(name: str) -> torch.dtype:
+    if name not in SYNTHESIS_DTYPES:
+        raise ValueError(f"synthesis must be one of {sorted(SYNTHESIS_DTYPES)}")
+    return SYNTHESIS_DTYPES[name]
+
+
+class MeanScaleHyperprior(nn.Module):
+    """N: channels of the transforms; M: channels of the latent y; synthesis: the dtype g_s runs
+    in at coding time ("float32", or "bfloat16": about twice as fast, see subpixel.py). It is an
+    architecture argument because it decides the decoded bits."""
+
+    def __init__(self, N: int = 128, M: int = 192, synthesis: str = "float32"):
         super().__init__()
         self.N, self.M = N, M
+        self.synthesis_dtype = synthesis_dtype(synthesis)
         self.g_a = analysis_transform(N, M)
         self.g_s = synthesis_transform(N, M)
         self.h_a = nn.Sequential(
@@ -122,7 +134,7 @@ class MeanScaleHyperprior(nn.Module):
     def prepare_coding(self) -> None:
         """Freeze the integer-exact hyper-synthesis used by compress/decompress."""
         self.to(memory_format=torch.channels_last)
-        self._coding = {"h_s": ExactSequential(self.h_s), "g_s": for_inference(self.g_s)}
+        self._coding = {"h_s": ExactSequential(self.h_s), "g_s": for_inference(self.g_s, self.synthesis_dtype)}
 
     def scale_indexes(self, scales: torch.Tensor) -> torch.Tensor:
         """Index into the scale table of each std: same result as CompressAI's build_indexes

@@ -49,10 +49,11 @@ def _ste_round(x: torch.Tensor) -> torch.Tensor:
 
 
 class ProgressiveVAM(nn.Module):
-    """N, M: transform and latent channels (as the hyperprior); P: width of res_prior and rem."""
+    """N, M: transform and latent channels (as the hyperprior); P: width of res_prior and rem;
+    synthesis: the dtype of both synthesis transforms at coding time (see hyperprior)."""
 
     def __init__(self, N: int = 128, M: int = 192, P: int = 128,
-                 bounds=DEFAULT_BOUNDS, rem_at: int = DEFAULT_REM_AT):
+                 bounds=DEFAULT_BOUNDS, rem_at: int = DEFAULT_REM_AT, synthesis: str = "float32"):
         super().__init__()
         bounds = [int(b) for b in bounds]
         if bounds != sorted(set(bounds)) or bounds[-1] != FRACTION_UNIT or bounds[0] <= 0:
@@ -60,7 +61,7 @@ class ProgressiveVAM(nn.Module):
         if rem_at not in bounds:
             raise ValueError("rem_at must be a layer end")
         self.N, self.M, self.bounds, self.rem_at = N, M, bounds, rem_at
-        self.base = MeanScaleHyperprior(N, M)
+        self.base = MeanScaleHyperprior(N, M, synthesis)
         self.g_a_top = analysis_transform(N, M)
         self.g_s_top = synthesis_transform(N, M)
         # Convolutions and ReLUs only: evaluable in exact integer arithmetic at coding time,
@@ -130,7 +131,7 @@ class ProgressiveVAM(nn.Module):
         self.base.prepare_coding()
         self.to(memory_format=torch.channels_last)
         self._coding = {"res_prior": ExactSequential(self.res_prior), "rem": ExactSequential(self.rem),
-                        "g_s_top": for_inference(self.g_s_top),
+                        "g_s_top": for_inference(self.g_s_top, self.base.synthesis_dtype),
                         "elements": ElementCoder(self.base.gaussian_conditional)}
 
     def _walk_layers(self, y_b_hat, scales_b, n_layers: int, code_layer) -> torch.Tensor:
@@ -161,10 +162,11 @@ class ProgressiveVAM(nn.Module):
                 r_tilde = torch.where(known, r_tilde, means)
         return r_tilde.view_as(scales_r)
 
-    def _synthesise(self, y_b_hat, r_tilde, n_layers: int) -> torch.Tensor:
+    def synthesise(self, y: torch.Tensor, n_layers: int) -> torch.Tensor:
+        """y from decompress_latent: the base path with no residual layer, else the top one."""
         if n_layers == 0:
-            return self.base.synthesise(y_b_hat)
-        y = (y_b_hat + r_tilde).contiguous(memory_format=torch.channels_last)
+            return self.base.synthesise(y)
+        y = y.contiguous(memory_format=torch.channels_last)
         return tiled_apply(self._coding["g_s_top"], y, scale=LATENT_STRIDE)
 
     @torch.no_grad()
@@ -186,15 +188,21 @@ class ProgressiveVAM(nn.Module):
         return z_string, y_string, z_shape, strings
 
     @torch.no_grad()
-    def decompress(self, z_string: bytes, y_string: bytes, z_shape, layers: list[bytes]) -> torch.Tensor:
-        """Decode the base and the given leading layers (any number, 0..n_layers): 1x3xHxW."""
+    def decompress_latent(self, z_string: bytes, y_string: bytes, z_shape, layers: list[bytes]) -> torch.Tensor:
+        """The latent the synthesis receives, from the base and the given leading layers (any
+        number, 0..n_layers): y_b_hat alone, or y_b_hat + r_tilde. Exact on every machine."""
         if len(layers) > self.n_layers:
             raise ValueError("more layers than the model defines")
         y_b_hat, scales_b = self.base.decompress_latent(z_string, y_string, z_shape)
-        r_tilde = None
-        if layers:
-            def code_layer(k, idx, indexes, means):
-                return self._coding["elements"].decode(layers[k], indexes)
+        if not layers:
+            return y_b_hat
 
-            r_tilde = self._walk_layers(y_b_hat, scales_b, len(layers), code_layer)
-        return self._synthesise(y_b_hat, r_tilde, len(layers))
+        def code_layer(k, idx, indexes, means):
+            return self._coding["elements"].decode(layers[k], indexes)
+
+        return y_b_hat + self._walk_layers(y_b_hat, scales_b, len(layers), code_layer)
+
+    @torch.no_grad()
+    def decompress(self, z_string: bytes, y_string: bytes, z_shape, layers: list[bytes]) -> torch.Tensor:
+        """Decode the base and the given leading layers: 1x3xHxW."""
+        return self.synthesise(self.decompress_latent(z_string, y_string, z_shape, layers), len(layers))
