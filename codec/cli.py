@@ -60,11 +60,13 @@ def cmd_encode(args) -> None:
 
 
 def cmd_decode(args) -> None:
+    _check_output(args.input, args.output)
+    data = _read_input(args.input)
+    parse(data, args.max_pixels)  # a hostile header is refused before torch is even imported
+
     from .image_codec import decode_stream
     from .image_io import save_image
 
-    _check_output(args.input, args.output)
-    data = _read_input(args.input)
     img, report = decode_stream(data, args.max_pixels, args.layers)
     save_image(img, args.output)
     if not args.quiet:

@@ -101,6 +101,21 @@ def test_huge_header_refused(tmp_path, run_cli):
     assert "exceeds the limit" in err
 
 
+def test_huge_header_refused_in_a_small_process(tmp_path):
+    """The CLI refuses a hostile header before importing torch: the whole process stays small."""
+    h = container.Header(container.Kind.IMAGE, "hyperprior-mid", b"\0" * 8, 100000, 100000)
+    bad = tmp_path / "huge.strata"
+    bad.write_bytes(container.pack(h, [(container.ChunkType.LATENT, b"x")]))
+    code = ("import resource, sys; from codec.cli import main; rc = main(sys.argv[1:]); "
+            "print(rc, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    r = subprocess.run([sys.executable, "-c", code, "decode", str(bad), "-o", str(tmp_path / "o.png")],
+                       capture_output=True, text=True, timeout=60)
+    rc, peak_kib = map(int, r.stdout.split())
+    assert rc != 0 and "exceeds the limit" in r.stderr and "Traceback" not in r.stderr
+    assert peak_kib < 100 * 1024  # measured: 14 MiB
+    assert not (tmp_path / "o.png").exists()
+
+
 def test_wrong_weights_hash_refused(tmp_path, stream, run_cli):
     s = container.parse(stream.read_bytes())
     s.header.weights_hash = b"\x01" * 8
