@@ -121,7 +121,7 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, cfg.clip)
         opt.step()
-        mse_full = float(mse_i[full].mean()) if full.any() else float("nan")
+        mse_full = float(mse_i.detach()[full].mean()) if full.any() else float("nan")
         return {"loss": float(loss), "bpp_res": float(bpp),
                 "psnr_full": 10 * math.log10(1 / max(mse_full, 1e-10)) if full.any() else float("nan")}
 
