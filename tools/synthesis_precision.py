@@ -47,7 +47,7 @@ def main():
         else:
             (z, y), layers = ic.compress_rgb(enc, rgb), None
         for (dtype, point), (psnrs, times) in res.items():
-            kept = None if layers is None else layers[:point]
+            kept = None if layers is None else layers[:points[point]]
             t = time.perf_counter()
             latent = ic.decode_latent(models[dtype], z, y, kept, w, h)
             out = ic.synthesise_rgb(models[dtype], latent, None if kept is None else len(kept), w, h)
