@@ -31,8 +31,9 @@ def pixels_sha256(img) -> str:
     return h.hexdigest()
 
 
-def entry_stream(folder: Path, entry: dict) -> bytes:
-    data = (folder / entry["file"]).read_bytes()
+def entry_stream(folder: Path, entry: dict, data: bytes | None = None) -> bytes:
+    """The bytes an entry decodes: its file (data, if already read), cut at entry["bytes"]."""
+    data = (folder / entry["file"]).read_bytes() if data is None else data
     n = entry.get("bytes")
     return data[:n] if n else data
 
@@ -62,14 +63,15 @@ def check_entry(folder: Path, entry: dict, reference=None) -> str | None:
     the reference decode's image, which the pixels must match within the rounding tolerance."""
     from .registry import model_info
     label = entry["file"] + (f"[:{entry['bytes']}]" if entry.get("bytes") else "")
-    if hashlib.sha256((folder / entry["file"]).read_bytes()).hexdigest() != entry["sha256"]:
+    data = (folder / entry["file"]).read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
         return f"{entry['file']}: stream bytes changed"
     if entry["format_version"] != VERSION:
         return f"{entry['file']}: made for format version {entry['format_version']}, decoder reads {VERSION}"
     if model_info(entry["model"]).sha256 != entry["model_sha256"]:
         return (f"{entry['file']}: weights of {entry['model']!r} changed under the same name; "
                 "register new weights under a new model name")
-    img, report = decode_stream(entry_stream(folder, entry), want_latent=True)
+    img, report = decode_stream(entry_stream(folder, entry, data), want_latent=True)
     if report.latent_sha256 != entry["latent_sha256"]:
         return f"{label}: decoded latent differs from the manifest"
     if reference is None and pixels_sha256(img) != entry["decoded_sha256"]:

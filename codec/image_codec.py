@@ -61,7 +61,14 @@ def compress_rgb(model, rgb: np.ndarray) -> tuple[bytes, bytes]:
 
 def decompress_rgb(model, z_string: bytes, y_string: bytes, width: int, height: int) -> np.ndarray:
     """Inverse of compress_rgb: HxWx3 uint8."""
-    return synthesise_rgb(model, decode_latent(model, z_string, y_string, None, width, height), None, width, height)
+    return decode_rgb(model, z_string, y_string, None, width, height)
+
+
+def decode_rgb(model, z_string: bytes, y_string: bytes, layers: list[bytes] | None,
+               width: int, height: int) -> np.ndarray:
+    """Strings -> HxWx3 uint8, for either model kind (layers: None for a single-rate model)."""
+    return synthesise_rgb(model, decode_latent(model, z_string, y_string, layers, width, height),
+                          layers, width, height)
 
 
 def decode_latent(model, z_string: bytes, y_string: bytes, layers: list[bytes] | None,
@@ -74,9 +81,9 @@ def decode_latent(model, z_string: bytes, y_string: bytes, layers: list[bytes] |
     return model.decompress_latent(z_string, y_string, _z_shape(width, height), layers)
 
 
-def synthesise_rgb(model, latent: torch.Tensor, n_layers: int | None, width: int, height: int) -> np.ndarray:
-    """decode_latent's latent -> HxWx3 uint8 (n_layers: None for a single-rate model)."""
-    out = model.synthesise(latent) if n_layers is None else model.synthesise(latent, n_layers)
+def synthesise_rgb(model, latent: torch.Tensor, layers: list[bytes] | None, width: int, height: int) -> np.ndarray:
+    """decode_latent's latent (from the same layers) -> HxWx3 uint8."""
+    out = model.synthesise(latent) if layers is None else model.synthesise(latent, len(layers))
     return _to_uint8(out[..., :height, :width])
 
 
@@ -96,8 +103,7 @@ def compress_progressive(model, rgb: np.ndarray) -> tuple[bytes, bytes, list[byt
 def decompress_progressive(model, z_string: bytes, y_string: bytes, layers: list[bytes],
                            width: int, height: int) -> np.ndarray:
     """Base plus the given leading residual layers -> HxWx3 uint8."""
-    latent = decode_latent(model, z_string, y_string, layers, width, height)
-    return synthesise_rgb(model, latent, len(layers), width, height)
+    return decode_rgb(model, z_string, y_string, layers, width, height)
 
 
 @dataclass
@@ -225,11 +231,11 @@ def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS,
         layers = layers[:max_layers] if max_layers is not None else layers
         report.layers = len(layers)
     try:
-        latent = decode_latent(model, z_string, y_string, layers if info.progressive else None,
-                               hdr.width, hdr.height)
+        kept = layers if info.progressive else None
+        latent = decode_latent(model, z_string, y_string, kept, hdr.width, hdr.height)
         if want_latent:
             report.latent_sha256 = latent_sha256(latent)
-        rgb = synthesise_rgb(model, latent, len(layers) if info.progressive else None, hdr.width, hdr.height)
+        rgb = synthesise_rgb(model, latent, kept, hdr.width, hdr.height)
     except StrataError:
         raise
     except MemoryError:

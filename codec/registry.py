@@ -104,6 +104,12 @@ def load_state(model, state: dict) -> None:
 @lru_cache(maxsize=4)
 def load_model(name: str):
     """(model ready for coding, ModelInfo); weights checked against their sha256."""
+    return load_model_variant(name)
+
+
+def load_model_variant(name: str, **arg_overrides):
+    """As load_model, uncached, with some architecture arguments replaced (e.g. synthesis=
+    "float32"): for measuring what such an argument changes, never for decoding streams."""
     import torch
 
     info = model_info(name)
@@ -112,7 +118,7 @@ def load_model(name: str):
         raise StrataError(f"weights of model {name!r} are missing ({info.file}): reinstall strata")
     if file_sha256(path) != info.sha256:
         raise StrataError(f"weights of model {name!r} do not match their registered sha256: reinstall strata")
-    model = build(info.architecture, info.args)
+    model = build(info.architecture, {**info.args, **arg_overrides})
     state = torch.load(path, map_location="cpu", weights_only=True)
     load_state(model, state)
     model.eval()

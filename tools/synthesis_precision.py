@@ -26,16 +26,10 @@ def main():
     from codec import image_codec as ic
     from codec.eval.metrics import psnr_rgb
     from codec.eval.runner import load_folder
-    from codec.registry import WEIGHTS_DIR, build, default_model, load_state, model_info
+    from codec.registry import default_model, load_model_variant, model_info
 
     info = model_info(a.model or default_model())
-    state = torch.load(WEIGHTS_DIR / info.file, map_location="cpu", weights_only=True)
-    models = {}
-    for dtype in ("float32", "bfloat16"):
-        m = build(info.architecture, {**info.args, "synthesis": dtype})
-        load_state(m, state)
-        models[dtype] = m.eval()
-        m.prepare_coding()
+    models = {d: load_model_variant(info.name, synthesis=d)[0] for d in ("float32", "bfloat16")}
     images = load_folder(a.data)
     points = {"base only": 0, "full": None} if info.progressive else {"full": None}
     res = {(d, k): ([], []) for d in models for k in points}
@@ -49,8 +43,7 @@ def main():
         for (dtype, point), (psnrs, times) in res.items():
             kept = None if layers is None else layers[:points[point]]
             t = time.perf_counter()
-            latent = ic.decode_latent(models[dtype], z, y, kept, w, h)
-            out = ic.synthesise_rgb(models[dtype], latent, None if kept is None else len(kept), w, h)
+            out = ic.decode_rgb(models[dtype], z, y, kept, w, h)
             times.append(time.perf_counter() - t)
             psnrs.append(psnr_rgb(out, rgb))
     print(f"model {info.name}, {len(images)} images of {a.data}, {a.threads} threads")

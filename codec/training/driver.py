@@ -45,6 +45,11 @@ def model_state(path, device="cpu") -> dict:
     return state.get("model", state)
 
 
+def load_weights(module: torch.nn.Module, checkpoint, device="cpu") -> None:
+    """Start module from a checkpoint's trained weights (coding tables are rebuilt at export)."""
+    module.load_state_dict(without_coding_tables(model_state(checkpoint, device)), strict=False)
+
+
 def save_atomic(obj, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save(obj, tmp)

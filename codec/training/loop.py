@@ -19,7 +19,7 @@ from ..eval.metrics import psnr_rgb
 from ..image_codec import compress_rgb, decompress_rgb
 from ..models.hyperprior import MeanScaleHyperprior
 from .data import CropSampler, load_rgb
-from .driver import Saved, model_state, resume, run, stop_on_sigterm, without_coding_tables
+from .driver import Saved, load_weights, resume, run, stop_on_sigterm
 
 
 @dataclass
@@ -83,7 +83,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     if step is None:
         step = 0
         if cfg.init:
-            model.load_state_dict(without_coding_tables(model_state(cfg.init, device)), strict=False)
+            load_weights(model, cfg.init, device)
             print(f"initialised from {cfg.init}")
 
     def train_step() -> dict:

@@ -24,7 +24,7 @@ from ..eval.metrics import psnr_rgb
 from ..image_codec import decompress_progressive, compress_progressive
 from ..models.progressive import ProgressiveVAM
 from .data import CropSampler, load_rgb
-from .driver import Saved, model_state, resume, run, stop_on_sigterm, without_coding_tables
+from .driver import Saved, load_weights, model_state, resume, run, stop_on_sigterm
 
 
 @dataclass
@@ -53,7 +53,7 @@ class ProgressiveConfig:
 
 
 def init_from_hyperpriors(model: ProgressiveVAM, base_ckpt: str, top_ckpt: str) -> None:
-    model.base.load_state_dict(without_coding_tables(model_state(base_ckpt)), strict=False)
+    load_weights(model.base, base_ckpt)
     top = model_state(top_ckpt)
     for src, dst in (("g_a.", model.g_a_top), ("g_s.", model.g_s_top)):
         dst.load_state_dict({k[len(src):]: v for k, v in top.items() if k.startswith(src)})
@@ -84,7 +84,7 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     model = ProgressiveVAM(cfg.N, cfg.M, cfg.P).to(device)
     fresh = not (out / "last.pt").exists()
     if fresh and cfg.init_from:
-        model.load_state_dict(without_coding_tables(model_state(cfg.init_from)), strict=False)
+        load_weights(model, cfg.init_from)
         print(f"weights from {cfg.init_from}")
     elif fresh:
         if not (cfg.init_base and cfg.init_top):
