@@ -145,6 +145,8 @@ def cmd_models(args) -> None:
         return
     for m in models:
         mark = " (default)" if m.name == default else ""
+        if m.superseded_by:
+            mark = f" (superseded by {m.superseded_by}; kept to decode older streams)"
         print(f"{m.name}\t{m.description}{mark}")
 
 

@@ -42,6 +42,12 @@ class ModelInfo:
     def progressive(self) -> bool:
         return self.architecture in PROGRESSIVE
 
+    @property
+    def superseded_by(self) -> str | None:
+        """A newer model of the same kind. Superseded weights stay installed, so that the
+        streams they made keep decoding, but encoders and evaluations use the newer one."""
+        return self.extra.get("superseded_by")
+
 
 def _read_registry() -> dict:
     path = WEIGHTS_DIR / "registry.json"
@@ -53,11 +59,13 @@ def _read_registry() -> dict:
         raise StrataError(f"model registry unreadable: {e}") from None
 
 
-def list_models() -> list[ModelInfo]:
+def list_models(current_only: bool = False) -> list[ModelInfo]:
+    """Every installed model, or with current_only those not superseded by a newer one."""
     reg = _read_registry()
     known = {"name", "architecture", "args", "file", "sha256", "description", "command"}
-    return [ModelInfo(**{k: m[k] for k in known if k in m},
-                      extra={k: v for k, v in m.items() if k not in known}) for m in reg["models"]]
+    models = [ModelInfo(**{k: m[k] for k in known if k in m},
+                        extra={k: v for k, v in m.items() if k not in known}) for m in reg["models"]]
+    return [m for m in models if not (current_only and m.superseded_by)]
 
 
 def default_model() -> str:

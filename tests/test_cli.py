@@ -47,8 +47,11 @@ def test_models_and_version(run_cli):
     code, out, _ = run_cli("models")
     assert code == 0 and out.splitlines()
     names = [l.split("\t")[0] for l in out.splitlines()]
+    lines = out.splitlines()
     code, out, _ = run_cli("models", "--json")
     assert [m["name"] for m in json.loads(out)] == names
+    for m, line in zip(json.loads(out), lines):  # superseded models say so, and by what
+        assert ("superseded by " + m["superseded_by"] in line) if m.get("superseded_by") else "superseded" not in line
     assert sum(m["default"] for m in json.loads(out)) == 1
     with pytest.raises(SystemExit) as e:
         run_cli("--version")

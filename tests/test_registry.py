@@ -56,3 +56,17 @@ def test_missing_registry(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
     with pytest.raises(StrataError, match="registry"):
         registry.list_models()
+
+
+def test_superseded_models_name_a_current_model_of_the_same_kind():
+    """Superseded weights stay installed (their streams must keep decoding), but each points
+    at a current model of the same architecture, which encoders and evaluations use instead."""
+    by_name = {m.name: m for m in registry.list_models()}
+    current = {m.name for m in registry.list_models(current_only=True)}
+    assert registry.default_model() in current
+    for m in by_name.values():
+        if m.superseded_by:
+            assert m.superseded_by in current
+            assert by_name[m.superseded_by].architecture == m.architecture
+    kinds = {m.architecture for m in by_name.values()}
+    assert kinds == {by_name[n].architecture for n in current}, "every kind keeps a current model"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Every shipped model on a folder (Kodak by default) against JPEG and WebP at the same rate.
+"""Every current shipped model (not superseded) on a folder (Kodak by default) against JPEG and WebP at the same rate.
 
     python tools/compare_baselines.py [--data ../shared/data/kodak] [--out results/compare.json]
 
@@ -34,11 +34,11 @@ def at_rate(curve: dict, bpp: float) -> float | None:
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="../shared/data/kodak")
-    p.add_argument("--models", nargs="*", help="model names (default: every shipped model)")
+    p.add_argument("--models", nargs="*", help="model names (default: every shipped model not superseded by a newer one)")
     p.add_argument("--out", type=Path, help="write all curves as JSON here")
     a = p.parse_args()
     images = load_folder(a.data)
-    names = a.models or [m.name for m in list_models()]
+    names = a.models or [m.name for m in list_models(current_only=True)]
 
     curves = {}
     for key in ("jpeg", "webp"):

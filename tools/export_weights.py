@@ -21,11 +21,14 @@ def main():
                    "residual elements (default: the model's)")
     p.add_argument("--synthesis", choices=["float32", "bfloat16"],
                    help="dtype of the synthesis at coding time (default float32; see models/subpixel.py)")
+    p.add_argument("--supersedes", nargs="+", metavar="NAME", help="models these weights replace: "
+                   "they stay installed to decode their streams, but encoders and evaluations move on")
     a = p.parse_args()
     margs = {"bounds": [int(b) for b in a.bounds.split(",")]} if a.bounds else {}
     if a.synthesis:
         margs["synthesis"] = a.synthesis
-    e = export(a.checkpoint, a.name, a.description, a.command, default=a.default, model_args=margs or None)
+    e = export(a.checkpoint, a.name, a.description, a.command, default=a.default, model_args=margs or None,
+               supersedes=a.supersedes)
     print(f"exported {e['name']}: {e['file']} sha256 {e['sha256'][:16]}... (step {e['steps']})")
 
 

@@ -9,7 +9,7 @@ Writes one JSON per codec in CompressAI's results schema (bpp from real file siz
 MS-SSIM on 8-bit RGB averaged per image, encode/decode seconds per image) to --out, skipping
 codecs already there unless --force; then bd.json / bd.md (BD-rate of each Strata curve against
 every baseline and the anchors) and rd.png. A second run with nothing new to compute is a no-op.
-Codecs: strata (all shipped single-rate models as one curve), strata-progressive (one file per
+Codecs: strata (the current shipped single-rate models as one curve), strata-progressive (one file per
 image from the default progressive model, truncated at every layer end), jpeg, jpeg444, webp,
 avif, jpeg2000, hevc444 (x265 4:4:4 via pillow-heif), jxl.
 """
@@ -36,7 +36,7 @@ RANGE = (0.15, 1.0)  # the progressive codec's goal range (issue 5)
 
 def evaluate(codec: str, images, per_image: bool) -> dict:
     if codec == "strata":
-        models = [m for m in list_models() if m.architecture == "mean-scale-hyperprior"]
+        models = [m for m in list_models(current_only=True) if m.architecture == "mean-scale-hyperprior"]
         rows = [r for m in tqdm(models, desc="strata") for r in eval_strata(m.name, images)]
         desc = "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
         return results_json("strata-hyperprior", desc, rows, per_image)

@@ -39,7 +39,15 @@ def _ships_half(name: str, p: torch.Tensor) -> bool:
 
 def export(checkpoint: Path, name: str, description: str, command: str,
            weights_dir: Path = WEIGHTS_DIR, default: bool = False, extra: dict | None = None,
-           model_args: dict | None = None) -> dict:
+           model_args: dict | None = None, supersedes: list[str] | None = None) -> dict:
+    """Write the weights and register them. A registered name is never given other weights
+    (its streams would stop decoding): better weights ship under a new name, and `supersedes`
+    marks the models they replace (still installed, no longer used to encode or evaluate)."""
+    reg_path = weights_dir / "registry.json"
+    reg = json.loads(reg_path.read_text()) if reg_path.exists() else {"default": name, "models": []}
+    unknown = set(supersedes or ()) - {m["name"] for m in reg["models"]}
+    if unknown:
+        raise ValueError(f"cannot supersede unregistered models: {sorted(unknown)}")
     model, architecture, args, ck = model_from_checkpoint(checkpoint, model_args)
     cfg = ck["config"]
     weights_dir.mkdir(parents=True, exist_ok=True)
@@ -47,14 +55,22 @@ def export(checkpoint: Path, name: str, description: str, command: str,
     params = dict(model.named_parameters())
     # Exact in float16: the parameters were rounded to it before update(). Loading copies them
     # back into the float32 parameters unchanged.
-    torch.save({k: (v.half() if k in params and _ships_half(k, v) else v).contiguous()
-                for k, v in model.state_dict().items()}, path)
+    state = {k: (v.half() if k in params and _ships_half(k, v) else v).contiguous()
+             for k, v in model.state_dict().items()}
+    old = next((m for m in reg["models"] if m["name"] == name), None)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    if old is not None and file_sha256(tmp) != old["sha256"]:
+        tmp.unlink()
+        raise ValueError(f"model {name!r} is registered with other weights: ship these under a new name")
+    tmp.replace(path)
     entry = {"name": name, "architecture": architecture, "args": args,
              "file": path.name, "sha256": file_sha256(path), "description": description,
              "lambda": cfg["lmbda"], "steps": ck["step"], "command": command,
              "parameters": sum(p.numel() for p in model.parameters()), **(extra or {})}
-    reg_path = weights_dir / "registry.json"
-    reg = json.loads(reg_path.read_text()) if reg_path.exists() else {"default": name, "models": []}
+    for m in reg["models"]:
+        if m["name"] in (supersedes or ()):
+            m["superseded_by"] = name
     reg["models"] = [m for m in reg["models"] if m["name"] != name] + [entry]
     reg["models"].sort(key=lambda m: m.get("lambda", 0))
     if default:
