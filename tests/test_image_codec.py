@@ -147,3 +147,23 @@ def test_identical_pixels_across_thread_counts(tmp_path):
     img, _ = decode_stream(sp.read_bytes())
     digests.add(hashlib.sha256(img.tobytes()).hexdigest())
     assert len(digests) == 1
+
+
+def test_synthesis_keeps_no_autograd_graph():
+    """The float32 synthesis shares trained modules whose parameters require grad: decoding must
+    not record a graph, or a tiled 3840x2160 decode holds every tile's activations (8 GiB)."""
+    import torch
+
+    from codec.image_codec import compress_progressive, compress_rgb, decode_latent
+    from codec.registry import list_models, load_model
+
+    rgb = natural_image(64, 64)
+    for info in list_models(current_only=True):
+        model, _ = load_model(info.name)
+        if info.progressive:
+            z, y, layers = compress_progressive(model, rgb)
+            out = model.synthesise(decode_latent(model, z, y, layers, 64, 64), len(layers))
+        else:
+            z, y = compress_rgb(model, rgb)
+            out = model.synthesise(decode_latent(model, z, y, None, 64, 64))
+        assert torch.is_grad_enabled() and not out.requires_grad, info.name

@@ -180,6 +180,7 @@ class MeanScaleHyperprior(nn.Module):
     def analyse(self, x: torch.Tensor) -> torch.Tensor:
         return tiled_apply(self.g_a, x.contiguous(memory_format=torch.channels_last), scale=1 / LATENT_STRIDE)
 
+    @torch.no_grad()  # the float32 form shares trained GDNs: no graph may keep every tile alive
     def synthesise(self, y_hat: torch.Tensor) -> torch.Tensor:
         # channels_last convolutions (transposed ones in sub-pixel form, see subpixel.py) give
         # the same bits whatever the thread count (tested).

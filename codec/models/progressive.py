@@ -162,6 +162,7 @@ class ProgressiveVAM(nn.Module):
                 r_tilde = torch.where(known, r_tilde, means)
         return r_tilde.view_as(scales_r)
 
+    @torch.no_grad()
     def synthesise(self, y: torch.Tensor, n_layers: int) -> torch.Tensor:
         """y from decompress_latent: the base path with no residual layer, else the top one."""
         if n_layers == 0:
