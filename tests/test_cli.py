@@ -46,8 +46,8 @@ def test_decode_to_other_format(tmp_path, stream, run_cli):
 def test_models_and_version(run_cli):
     code, out, _ = run_cli("models")
     assert code == 0 and out.splitlines()
-    names = [l.split("\t")[0] for l in out.splitlines()]
     lines = out.splitlines()
+    names = [l.split("\t")[0] for l in lines]
     code, out, _ = run_cli("models", "--json")
     assert [m["name"] for m in json.loads(out)] == names
     for m, line in zip(json.loads(out), lines):  # superseded models say so, and by what

@@ -60,12 +60,13 @@ def export(checkpoint: Path, name: str, description: str, command: str,
     old = next((m for m in reg["models"] if m["name"] == name), None)
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
-    if old is not None and file_sha256(tmp) != old["sha256"]:
+    sha = file_sha256(tmp)
+    if old is not None and sha != old["sha256"]:
         tmp.unlink()
         raise ValueError(f"model {name!r} is registered with other weights: ship these under a new name")
     tmp.replace(path)
     entry = {"name": name, "architecture": architecture, "args": args,
-             "file": path.name, "sha256": file_sha256(path), "description": description,
+             "file": path.name, "sha256": sha, "description": description,
              "lambda": cfg["lmbda"], "steps": ck["step"], "command": command,
              "parameters": sum(p.numel() for p in model.parameters()), **(extra or {})}
     for m in reg["models"]:
