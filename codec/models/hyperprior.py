@@ -31,6 +31,7 @@ with warnings.catch_warnings():  # CompressAI's import-time torch.jit deprecatio
     warnings.simplefilter("ignore", FutureWarning)
     from compressai.entropy_models import EntropyBottleneck, GaussianConditional
     from compressai.layers import GDN
+    from compressai.ops import quantize_ste
 
 from .exact import ExactSequential
 from ..errors import StrataError
@@ -101,8 +102,12 @@ class MeanScaleHyperprior(nn.Module):
         self._coding: dict = {}
 
     # ------------------------------------------------------------------ training
-    def forward(self, x: torch.Tensor, autocast: bool = False) -> dict:
-        """Training pass. With autocast, the transforms run in bf16; entropy models stay fp32."""
+    def forward(self, x: torch.Tensor, autocast: bool = False, ste: bool = False) -> dict:
+        """Training pass. With autocast, the transforms run in bf16; entropy models stay fp32.
+
+        ste: "mixed quantization" (Minnen & Singh 2020): the rate still comes from noisy y, but
+        g_s sees y rounded around its mean (straight-through gradient), exactly what the decoder
+        will see, so the synthesis stops paying for the noise/rounding mismatch."""
         amp = torch.autocast(x.device.type, dtype=torch.bfloat16) if autocast else nullcontext()
         with amp:
             y = self.g_a(x)
@@ -113,6 +118,8 @@ class MeanScaleHyperprior(nn.Module):
             params = self.h_s(z_hat)
         scales, means = params.float().chunk(2, 1)
         y_hat, y_lik = self.gaussian_conditional(y, scales, means=means)
+        if ste:
+            y_hat = quantize_ste(y - means) + means
         with amp:
             x_hat = self.g_s(y_hat)
         return {"x_hat": x_hat.float(), "likelihoods": {"y": y_lik, "z": z_lik}}

@@ -40,6 +40,7 @@ class TrainConfig:
     val_every: int = 1000
     ckpt_every: int = 250
     seed: int = 0
+    quant: str = "noise"  # what g_s sees in training: "noise" (additive uniform) or "ste" (rounded)
 
 
 def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> tuple[torch.Tensor, float, float]:
@@ -64,6 +65,8 @@ def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
 
 
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
+    if cfg.quant not in ("noise", "ste"):
+        raise SystemExit(f"--quant must be noise or ste, not {cfg.quant!r}")
     stop_on_sigterm()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -89,7 +92,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     def train_step() -> dict:
         x = sampler.batch(cfg.batch).to(device)
         model.train()
-        loss, bpp, mse = rd_loss(model(x, autocast=True), x, cfg.lmbda)  # bf16 on CPU and CUDA
+        loss, bpp, mse = rd_loss(model(x, autocast=True, ste=cfg.quant == "ste"), x, cfg.lmbda)  # bf16 on CPU and CUDA
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
