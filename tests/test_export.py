@@ -32,11 +32,15 @@ def test_export_registers_refuses_new_weights_under_an_old_name_and_supersedes(t
     export(b, "tiny-2", "", "cmd", weights_dir=wd, supersedes=["tiny"])
     reg = json.loads((wd / "registry.json").read_text())
     assert {m["name"]: m.get("superseded_by") for m in reg["models"]} == {"tiny": "tiny-2", "tiny-2": None}
+    export(b, "tiny-3", "", "cmd", weights_dir=wd, supersedes=["tiny-2"])
+    reg = json.loads((wd / "registry.json").read_text())  # the chain points at the newest
+    assert {m["name"]: m.get("superseded_by") for m in reg["models"]} == {
+        "tiny": "tiny-3", "tiny-2": "tiny-3", "tiny-3": None}
 
     monkeypatch.setattr(registry, "WEIGHTS_DIR", wd)
     registry.load_model.cache_clear()
     try:
-        assert [m.name for m in registry.list_models(current_only=True)] == ["tiny-2"]
+        assert [m.name for m in registry.list_models(current_only=True)] == ["tiny-3"]
         model, _ = registry.load_model("tiny")  # superseded weights still load (old streams decode)
         assert model.M == 8
     finally:

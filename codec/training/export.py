@@ -70,7 +70,8 @@ def export(checkpoint: Path, name: str, description: str, command: str,
              "lambda": cfg["lmbda"], "steps": ck["step"], "command": command,
              "parameters": sum(p.numel() for p in model.parameters()), **(extra or {})}
     for m in reg["models"]:
-        if m["name"] in (supersedes or ()):
+        # Repoint the whole chain, so every superseded model names the current one.
+        if m["name"] in (supersedes or ()) or m.get("superseded_by") in (supersedes or ()):
             m["superseded_by"] = name
     reg["models"] = [m for m in reg["models"] if m["name"] != name] + [entry]
     reg["models"].sort(key=lambda m: m.get("lambda", 0))
