@@ -45,7 +45,8 @@ def export(checkpoint: Path, name: str, description: str, command: str,
     marks the models they replace (still installed, no longer used to encode or evaluate)."""
     reg_path = weights_dir / "registry.json"
     reg = json.loads(reg_path.read_text()) if reg_path.exists() else {"default": name, "models": []}
-    unknown = set(supersedes or ()) - {m["name"] for m in reg["models"]}
+    replaced = set(supersedes or ())
+    unknown = replaced - {m["name"] for m in reg["models"]}
     if unknown:
         raise ValueError(f"cannot supersede unregistered models: {sorted(unknown)}")
     model, architecture, args, ck = model_from_checkpoint(checkpoint, model_args)
@@ -71,7 +72,7 @@ def export(checkpoint: Path, name: str, description: str, command: str,
              "parameters": sum(p.numel() for p in model.parameters()), **(extra or {})}
     for m in reg["models"]:
         # Repoint the whole chain, so every superseded model names the current one.
-        if m["name"] in (supersedes or ()) or m.get("superseded_by") in (supersedes or ()):
+        if m["name"] in replaced or m.get("superseded_by") in replaced:
             m["superseded_by"] = name
     reg["models"] = [m for m in reg["models"] if m["name"] != name] + [entry]
     reg["models"].sort(key=lambda m: m.get("lambda", 0))

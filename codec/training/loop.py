@@ -22,6 +22,11 @@ from .data import CropSampler, load_rgb
 from .driver import Saved, load_weights, resume, run, stop_on_sigterm
 
 
+# "noise": additive uniform noise (the recorded commands of the -2 and older weights);
+# "ste": rounded around the mean with a straight-through gradient (see MeanScaleHyperprior.forward).
+QUANT_MODES = ("noise", "ste")
+
+
 @dataclass
 class TrainConfig:
     data: str
@@ -40,7 +45,7 @@ class TrainConfig:
     val_every: int = 1000
     ckpt_every: int = 250
     seed: int = 0
-    quant: str = "noise"  # what g_s sees in training: "noise" (additive uniform) or "ste" (rounded)
+    quant: str = "noise"  # what g_s sees in training: one of QUANT_MODES
 
 
 def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> tuple[torch.Tensor, float, float]:
@@ -65,8 +70,9 @@ def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
 
 
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
-    if cfg.quant not in ("noise", "ste"):
-        raise SystemExit(f"--quant must be noise or ste, not {cfg.quant!r}")
+    if cfg.quant not in QUANT_MODES:
+        raise SystemExit(f"--quant must be one of {', '.join(QUANT_MODES)}, not {cfg.quant!r}")
+    ste = cfg.quant == "ste"
     stop_on_sigterm()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -92,7 +98,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     def train_step() -> dict:
         x = sampler.batch(cfg.batch).to(device)
         model.train()
-        loss, bpp, mse = rd_loss(model(x, autocast=True, ste=cfg.quant == "ste"), x, cfg.lmbda)  # bf16 on CPU and CUDA
+        loss, bpp, mse = rd_loss(model(x, autocast=True, ste=ste), x, cfg.lmbda)  # bf16 on CPU and CUDA
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
