@@ -21,6 +21,7 @@ from .container import ChunkType, Header, Kind
 from .errors import StrataError
 from .image_io import Picture, to_pil
 from .models.hyperprior import STRIDE
+from .models.latent_refinement import EFFORT_STEPS, refine_latent
 from .registry import load_model, model_info
 
 
@@ -53,9 +54,18 @@ def _z_shape(width: int, height: int) -> tuple[int, int]:
     return -(-height // STRIDE), -(-width // STRIDE)
 
 
-def compress_rgb(model, rgb: np.ndarray) -> tuple[bytes, bytes]:
-    """HxWx3 uint8 -> (z string, y string); shared by the container path and training validation."""
-    z_string, y_string, _ = model.compress(_padded(rgb))
+def compress_rgb(model, rgb: np.ndarray, refine_steps: int = 0, lmbda: float | None = None) -> tuple[bytes, bytes]:
+    """HxWx3 uint8 -> (z string, y string); shared by the container path and training validation.
+    refine_steps > 0: refine the latent for this image at lambda first (latent_refinement.py)."""
+    x = _padded(rgb)
+    if not refine_steps:
+        z_string, y_string, _ = model.compress(x)
+        return z_string, y_string
+
+    def refine(y, scales, means):
+        return refine_latent(model, x, y, scales, means, lmbda, refine_steps, *rgb.shape[:2])
+
+    z_string, y_string, *_ = model.compress_latent(model.analyse(x), refine)
     return z_string, y_string
 
 
@@ -148,23 +158,40 @@ class EncodeReport:
     layers_total: int | None = None
 
 
-def encode_picture(pic: Picture, model_name: str, target: Target | None = None) -> bytes:
-    return encode_image(pic, model_name, target)[0]
+def encode_picture(pic: Picture, model_name: str, target: Target | None = None, effort: int = 0) -> bytes:
+    return encode_image(pic, model_name, target, effort)[0]
 
 
-def encode_image(pic: Picture, model_name: str, target: Target | None = None) -> tuple[bytes, EncodeReport]:
-    """The stream and what went in it (layers written, for progressive models)."""
+def refinement_for(info, effort: int) -> tuple[int, float | None]:
+    """(latent refinement steps, lambda) for an encoder effort with this model; checked before
+    the (slow) model load."""
+    if not 0 <= effort < len(EFFORT_STEPS):
+        raise StrataError(f"--effort must be between 0 and {len(EFFORT_STEPS) - 1}")
+    if not effort:
+        return 0, None
+    if info.progressive:
+        raise StrataError(f"--effort applies to single-rate models; {info.name!r} is progressive")
+    if "lambda" not in info.extra:
+        raise StrataError(f"model {info.name!r} records no training lambda: --effort needs one")
+    return EFFORT_STEPS[effort], float(info.extra["lambda"])
+
+
+def encode_image(pic: Picture, model_name: str, target: Target | None = None,
+                 effort: int = 0) -> tuple[bytes, EncodeReport]:
+    """The stream and what went in it (layers written, for progressive models). effort: 0 codes
+    g_a's latent; higher values refine it for this image first (slower encode, same decoder)."""
     target = target or Target()
     info = model_info(model_name)
     if target.is_set() and not info.progressive:  # before the (slow) model load
         raise StrataError(f"model {model_name!r} is single-rate: --layers, --bpp and --psnr "
                           "need a progressive model")
+    refine_steps, lmbda = refinement_for(info, effort)
     model, _ = load_model(model_name)
     h, w = pic.rgb.shape[:2]
     header = Header(Kind.IMAGE, info.name, info.hash8, w, h, pic.mode, pic.bits)
     alpha = [] if pic.alpha is None else [(ChunkType.ALPHA, zlib.compress(pic.alpha.tobytes(), 9))]
     if not info.progressive:
-        z_string, y_string = compress_rgb(model, pic.rgb)
+        z_string, y_string = compress_rgb(model, pic.rgb, refine_steps, lmbda)
         chunks = [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)] + alpha
         return container.pack(header, chunks), EncodeReport()
     z_string, y_string, layers = compress_progressive(model, pic.rgb)

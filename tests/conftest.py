@@ -11,13 +11,14 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("STRATA_DATA", ROOT.parent / "shared" / "data"))
 
 
-def natural_image(w: int, h: int, seed: int = 0) -> np.ndarray:
-    """A smooth image with edges and a little texture: closer to a photo than uniform noise."""
+def natural_image(w: int, h: int, seed: int = 0, noise: float = 4) -> np.ndarray:
+    """A smooth image with edges and a little texture (noise: its std): closer to a photo than
+    uniform noise."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     img = np.stack([128 + 90 * np.sin(xx / 9 + c) * np.cos(yy / 13 - c) for c in range(3)], axis=2)
     img[(xx - w / 2) ** 2 + (yy - h / 2) ** 2 < (min(w, h) / 3) ** 2] *= 0.5
-    img += rng.normal(0, 4, img.shape)
+    img += rng.normal(0, noise, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Every current shipped model (not superseded) on a folder (Kodak by default) against JPEG and WebP at the same rate.
 
-    python tools/compare_baselines.py [--data ../shared/data/kodak] [--out results/compare.json]
+    python tools/compare_baselines.py [--data ../shared/data/kodak] [--effort E] [--out results/compare.json]
 
 For each shipped model: mean bpp (real file sizes, header included) and mean RGB PSNR; JPEG
 (Pillow, 4:2:0) and WebP (Pillow, method 6) are swept over their quality settings and their
@@ -18,7 +18,7 @@ from tqdm import tqdm
 from codec.eval.baselines import BASELINES
 from codec.eval.runner import (eval_baseline, eval_strata, load_folder, psnr_at, results_json,
                                summarise)
-from codec.registry import list_models
+from codec.registry import list_models, model_info
 
 
 def at_rate(curve: dict, bpp: float) -> float | None:
@@ -35,6 +35,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="../shared/data/kodak")
     p.add_argument("--models", nargs="*", help="model names (default: every shipped model not superseded by a newer one)")
+    p.add_argument("--effort", type=int, default=0, help="strata encoder effort (see `strata encode --help`)")
     p.add_argument("--out", type=Path, help="write all curves as JSON here")
     a = p.parse_args()
     images = load_folder(a.data)
@@ -45,9 +46,11 @@ def main():
         b = BASELINES[key]
         rows = [r for q in tqdm(b.qualities, desc=key) for r in eval_baseline(b, q, images)]
         curves[key] = results_json(b.name, b.description, rows)
-    ours = {n: summarise(eval_strata(n, images)) for n in tqdm(names, desc="strata")}
+    # Progressive models have no effort setting (their encoder is fixed): effort 0 for them.
+    effort = {n: 0 if model_info(n).progressive else a.effort for n in names}
+    ours = {n: summarise(eval_strata(n, images, effort[n])) for n in tqdm(names, desc="strata")}
 
-    print(f"\n{len(images)} images from {a.data}")
+    print(f"\n{len(images)} images from {a.data}, strata encoder effort {a.effort}")
     print(f"{'model':<18}{'bpp':>8}{'PSNR':>8}{'JPEG':>8}{'dJPEG':>8}{'WebP':>8}{'dWebP':>8}"
           f"{'enc s':>8}{'dec s':>8}  meets bar")
     for n, s in ours.items():

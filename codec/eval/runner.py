@@ -38,11 +38,11 @@ def _row(name, point, nbytes, rgb, out, t_enc, t_dec):
             "ms-ssim-rgb": ms_ssim_rgb(out, rgb), "encoding_time": t_enc, "decoding_time": t_dec}
 
 
-def eval_strata(model: str, images) -> list[dict]:
+def eval_strata(model: str, images, effort: int = 0) -> list[dict]:
     rows = []
     for name, rgb in tqdm(images, desc=model, leave=False):
         t0 = time.perf_counter()
-        data = encode_picture(Picture(rgb, None, "RGB", 8), model)
+        data = encode_picture(Picture(rgb, None, "RGB", 8), model, effort=effort)
         t1 = time.perf_counter()
         img, _ = decode_stream(data)
         t2 = time.perf_counter()

@@ -159,13 +159,16 @@ class MeanScaleHyperprior(nn.Module):
         return scales, means
 
     @torch.no_grad()
-    def compress_latent(self, y: torch.Tensor):
+    def compress_latent(self, y: torch.Tensor, refine=None):
         """Code a latent y: returns (z_string, y_string, z_shape, y_hat, scales) where y_hat and
-        scales are exactly what decompress_latent will rebuild."""
+        scales are exactly what decompress_latent will rebuild. refine(y, scales, means), if
+        given, replaces y after z is coded (encoder effort, latent_refinement.py)."""
         z = self.h_a(y)
         z_strings = self.entropy_bottleneck.compress(z)
         z_hat = self.entropy_bottleneck.decompress(z_strings, z.shape[-2:])
         scales, means = self.entropy_parameters(z_hat)
+        if refine is not None:
+            y = refine(y, scales, means)
         indexes = self.scale_indexes(scales)
         y_strings = self.gaussian_conditional.compress(y, indexes, means=means)
         if len(y_strings[0]) > max_string_bytes(indexes.numel()):  # the decoder would refuse it
