@@ -16,14 +16,14 @@ from .conftest import natural_image
 MODEL = next(m.name for m in list_models(current_only=True) if not m.progressive)
 
 
-def _real_cost(model, rgb, steps, lmbda):
-    """Bits of the coded strings + lambda * 255^2 * squared error of the decoded 8-bit image
+def _real_cost(model, rgb, steps, lmbda, objective):
+    """Bits of the coded strings + objective * 255^2 * squared error of the decoded 8-bit image
     (the training objective, in whole-image units), and the decoded image."""
     h, w = rgb.shape[:2]
     z, y = compress_rgb(model, rgb, steps, lmbda)
     out = decompress_rgb(model, z, y, w, h)
     sse = float(((out.astype(np.float64) - rgb) ** 2).sum())  # 255^2 * MSE in [0, 1] units
-    return 8 * (len(z) + len(y)) + lmbda * sse, out
+    return 8 * (len(z) + len(y)) + objective * sse, out
 
 
 @pytest.mark.parametrize("window", [None, 4])  # 4: a 160x128 image spans 3x2 windows with halos
@@ -32,11 +32,12 @@ def test_refinement_lowers_the_real_cost(monkeypatch, window):
         monkeypatch.setattr(latent_refinement, "WINDOW", window)
     model, _ = load_model(MODEL)
     steps, lmbda = refinement_for(model_info(MODEL), 1)
+    objective = lmbda * latent_refinement.LAMBDA_SCALE  # what refinement minimises
     # Odd size: the padding must not count in the distortion. Little noise: pixel noise is
     # incompressible, so on noisy images refinement gains less.
     rgb = natural_image(150, 120, seed=5, noise=1)
-    plain, _ = _real_cost(model, rgb, 0, lmbda)
-    refined, out = _real_cost(model, rgb, steps, lmbda)
+    plain, _ = _real_cost(model, rgb, 0, lmbda, objective)
+    refined, out = _real_cost(model, rgb, steps, lmbda, objective)
     assert out.shape == rgb.shape
     assert refined < 0.995 * plain, (plain, refined)  # Kodak: 2-4% with effort 1
 

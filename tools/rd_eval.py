@@ -9,7 +9,8 @@ Writes one JSON per codec in CompressAI's results schema (bpp from real file siz
 MS-SSIM on 8-bit RGB averaged per image, encode/decode seconds per image) to --out, skipping
 codecs already there unless --force; then bd.json / bd.md (BD-rate of each Strata curve against
 every baseline and the anchors) and rd.png. A second run with nothing new to compute is a no-op.
-Codecs: strata (the current shipped single-rate models as one curve), strata-progressive (one file per
+Codecs: strata (the current shipped single-rate models as one curve), strata-effort2 (the same
+models with `strata encode --effort 2`: about 40x slower to encode), strata-progressive (one file per
 image from the default progressive model, truncated at every layer end), jpeg, jpeg444, webp,
 avif, jpeg2000, hevc444 (x265 4:4:4 via pillow-heif), jxl.
 """
@@ -30,15 +31,20 @@ from codec.registry import default_model, list_models, model_info
 ANCHORS_FOR_PLOT = ["vtm", "bpg_444_x265_ycbcr", "compressai-mbt2018-mean_mse_cpu",
                     "progressive-vam-wacv2025", "progressive-ctc-cvpr2023"]
 ANCHORS_FOR_BD = ["vtm", "progressive-ctc-cvpr2023", "progressive-vam-wacv2025", "progressive-dpict-cvpr2022"]
-STRATA = ["strata", "strata-progressive"]
+STRATA = ["strata", "strata-effort2", "strata-progressive"]
+EFFORT = {"strata": 0, "strata-effort2": 2}  # single-rate curves: encoder effort
 RANGE = (0.15, 1.0)  # the progressive codec's goal range (issue 5)
 
 
 def evaluate(codec: str, images, per_image: bool) -> dict:
-    if codec == "strata":
+    if codec in EFFORT:
+        effort = EFFORT[codec]
         models = [m for m in list_models(current_only=True) if m.architecture == "mean-scale-hyperprior"]
-        rows = [r for m in tqdm(models, desc="strata") for r in eval_strata(m.name, images)]
+        rows = [r for m in tqdm(models, desc=codec) for r in eval_strata(m.name, images, effort)]
         desc = "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
+        if effort:
+            return results_json(f"strata-hyperprior-effort{effort}", f"{desc}; encoder effort {effort}",
+                                rows, per_image)
         return results_json("strata-hyperprior", desc, rows, per_image)
     if codec == "strata-progressive":
         progressive = [m.name for m in list_models() if m.progressive]
