@@ -20,7 +20,8 @@ refinement never returns a latent that scores worse than g_a's.
 Determinism: every operation in the loop gives the same bits whatever the thread count: the
 synthesis in its sub-pixel bfloat16 form (subpixel.py; oneDNN's transposed convolutions, and the
 backward pass of strided ones, would not), elementwise likelihoods, Adam, noise from a seeded
-generator, and scores summed in float64.
+generator, and scores summed in float64. (The g_a and h_a that produce the starting point are
+the float32 ones effort 0 uses.)
 
 Memory: large latents are refined window by window (WINDOW latent pixels plus a HALO of context
 on each side), so peak memory does not grow with the image.
