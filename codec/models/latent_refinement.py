@@ -66,7 +66,7 @@ def _refine_window(model, synthesis, x, y, scales, means, valid, lmbda, steps, s
     n_pix = max(float(valid.sum()), 1.0)
     y = y.detach().clone().requires_grad_(True)
     opt = torch.optim.Adam([y], lr=LEARNING_RATE)
-    best_cost, best_y = math.inf, y.detach().clone()
+    best_cost, best_y = math.inf, None  # step 0 scores g_a's latent, so best_y is always set
     for step in range(steps + 1):  # the last pass only scores the final latent
         y_hat = quantize_ste(y - means) + means
         x_hat = synthesis(y_hat.contiguous(memory_format=torch.channels_last))
