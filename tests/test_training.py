@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from codec.models.hyperprior import MeanScaleHyperprior
+from codec.training.data import CropSampler
 from codec.training.loop import TrainConfig, train
 
 
@@ -57,3 +58,23 @@ def test_training_checkpoints_validates_and_resumes(tmp_path):
 def test_unknown_quantization_mode_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="--quant"):
         train(TrainConfig(data=".", out=str(tmp_path / "r"), quant="round"), [], [])
+
+
+def test_crop_that_the_hyper_latent_cannot_tile_is_refused(tmp_path):
+    with pytest.raises(SystemExit, match="multiple of 64"):
+        train(TrainConfig(data=".", out=str(tmp_path / "r"), crop=160), [], [])
+
+
+def test_shrunk_crops_keep_shape_and_range_and_differ_from_plain_crops(tmp_path):
+    path = tmp_path / "a.png"
+    # a fine checkerboard: shrinking with an antialiasing filter turns it grey, plain crops do not
+    board = (np.indices((96, 120)).sum(0) % 2 * 255).astype(np.uint8)
+    Image.fromarray(np.repeat(board[..., None], 3, 2)).save(path)
+    plain = CropSampler([path], 64, seed=0).batch(4)
+    shrunk = CropSampler([path], 64, seed=0, scale_min=0.5).batch(4)
+    assert plain.shape == shrunk.shape == (4, 3, 64, 64)
+    assert float(shrunk.min()) >= 0 and float(shrunk.max()) <= 1
+    assert float(plain.std()) > 0.45  # still a full-contrast board
+    assert float(shrunk.std()) < float(plain.std()) - 0.05  # region of >64 px resampled
+    with pytest.raises(ValueError, match="scale_min"):
+        CropSampler([path], 64, scale_min=0)

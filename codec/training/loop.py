@@ -17,7 +17,7 @@ import torch
 
 from ..eval.metrics import psnr_rgb
 from ..image_codec import compress_rgb, decompress_rgb
-from ..models.hyperprior import MeanScaleHyperprior
+from ..models.hyperprior import STRIDE, MeanScaleHyperprior
 from .data import CropSampler, load_rgb
 from .driver import Saved, load_weights, resume, run, stop_on_sigterm
 
@@ -46,6 +46,7 @@ class TrainConfig:
     ckpt_every: int = 250
     seed: int = 0
     quant: str = "noise"  # what g_s sees in training: one of QUANT_MODES
+    scale_min: float = 1.0  # crops shrunk by a random factor in [scale_min, 1] (see CropSampler)
 
 
 def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> tuple[torch.Tensor, float, float]:
@@ -72,6 +73,8 @@ def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
     if cfg.quant not in QUANT_MODES:
         raise SystemExit(f"--quant must be one of {', '.join(QUANT_MODES)}, not {cfg.quant!r}")
+    if cfg.crop % STRIDE:  # z's grid must tile the crop exactly
+        raise SystemExit(f"--crop must be a multiple of {STRIDE}, not {cfg.crop}")
     ste = cfg.quant == "ste"
     stop_on_sigterm()
     out = Path(cfg.out)
@@ -83,7 +86,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
     opt = torch.optim.Adam(main_params, lr=cfg.lr)
     aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
-    sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed)
+    sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed, scale_min=cfg.scale_min)
     val_images = [load_rgb(p) for p in val_files]
     rng = sampler.rng.bit_generator
     saved = Saved({"model": model, "opt": opt, "aux_opt": aux_opt},
