@@ -62,12 +62,12 @@ def cmd_encode(args) -> None:
 def cmd_decode(args) -> None:
     _check_output(args.input, args.output)
     data = _read_input(args.input)
-    parse(data, args.max_pixels)  # a hostile header is refused before torch is even imported
+    stream = parse(data, args.max_pixels)  # a hostile header is refused before torch is imported
 
     from .image_codec import decode_stream
     from .image_io import save_image
 
-    img, report = decode_stream(data, args.max_pixels, args.layers)
+    img, report = decode_stream(stream, args.max_pixels, args.layers)
     save_image(img, args.output)
     if not args.quiet:
         note = f", ignored {report.torn_bytes} trailing bytes of a torn chunk" if report.torn_bytes else ""

@@ -218,12 +218,12 @@ def _inflate_alpha(payload: bytes, n: int) -> np.ndarray:
     return np.frombuffer(out, np.uint8)
 
 
-def decode_stream(data: bytes, max_pixels: int = container.DEFAULT_MAX_PIXELS,
+def decode_stream(data: "bytes | container.Stream", max_pixels: int = container.DEFAULT_MAX_PIXELS,
                   max_layers: int | None = None, want_latent: bool = False):
-    """Returns (PIL image, DecodeReport). Progressive streams: every complete residual layer is
-    used, or the first max_layers of them. want_latent: also hash the decoded latent
-    (report.latent_sha256, for conformance)."""
-    stream = container.parse(data, max_pixels)
+    """Returns (PIL image, DecodeReport). data: a stream's bytes, or a stream already parsed
+    (under max_pixels). Progressive streams: every complete residual layer is used, or the first
+    max_layers of them. want_latent: also hash the decoded latent (report.latent_sha256)."""
+    stream = data if isinstance(data, container.Stream) else container.parse(data, max_pixels)
     hdr = stream.header
     if hdr.kind != Kind.IMAGE:
         raise StrataError(f"this is a {hdr.kind.name.lower().replace('_', ' ')} stream, not an image")
