@@ -37,8 +37,8 @@ class CropSampler:
     scale_min < 1 also shrinks each crop by a random factor in [scale_min, 1] (a region of
     crop/s pixels, resized with Pillow's antialiasing filter). BSDS500 is stored as 4:2:0 JPEG:
     at full size its chroma is half-resolution and carries block artefacts, which a model trained
-    on it learns to spend no bits on; shrinking removes both, as training on downsampled photos
-    does in the literature (Balle et al. 2018). scale_min = 1 is the plain sampler, same crops.
+    on it learns to spend no bits on; shrinking removes both (learned codecs are commonly trained
+    on photos downsampled for this reason). scale_min = 1 is the plain sampler, same crops.
     """
 
     def __init__(self, files: list[Path], crop: int, seed: int = 0, scale_min: float = 1.0):
