@@ -10,6 +10,8 @@ from PIL import Image
 from codec.models.hyperprior import MeanScaleHyperprior
 from codec.training.data import CropSampler
 from codec.training.loop import TrainConfig, train
+from codec.training.progressive_loop import ProgressiveConfig
+from codec.training.progressive_loop import train as train_progressive
 
 
 def _synthesis_input_and_means(ste: bool):
@@ -63,6 +65,9 @@ def test_unknown_quantization_mode_is_refused(tmp_path):
 def test_crop_that_the_hyper_latent_cannot_tile_is_refused(tmp_path):
     with pytest.raises(SystemExit, match="multiple of 64"):
         train(TrainConfig(data=".", out=str(tmp_path / "r"), crop=160), [], [])
+    with pytest.raises(SystemExit, match="multiple of 64"):
+        train_progressive(ProgressiveConfig(data=".", out=str(tmp_path / "p"), crop=100), [], [])
+    assert not (tmp_path / "r").exists() and not (tmp_path / "p").exists()
 
 
 def test_shrunk_crops_keep_shape_and_range_and_differ_from_plain_crops(tmp_path):

@@ -26,6 +26,13 @@ def split_train_val(root: Path, n_val: int = 8) -> tuple[list[Path], list[Path]]
     return train, val
 
 
+def require_crop_multiple(crop: int, stride: int) -> None:
+    """A crop the model's coarsest grid (z's) does not tile exactly fails deep in the first step
+    with a shape error: refuse it up front, in one line."""
+    if crop % stride:
+        raise SystemExit(f"--crop must be a multiple of {stride}, not {crop}")
+
+
 def load_rgb(path: Path) -> np.ndarray:
     with Image.open(path) as im:
         return np.asarray(im.convert("RGB"))
@@ -36,9 +43,10 @@ class CropSampler:
 
     scale_min < 1 also shrinks each crop by a random factor in [scale_min, 1] (a region of
     crop/s pixels, resized with Pillow's antialiasing filter). BSDS500 is stored as 4:2:0 JPEG:
-    at full size its chroma is half-resolution and carries block artefacts, which a model trained
-    on it learns to spend no bits on; shrinking removes both (learned codecs are commonly trained
-    on photos downsampled for this reason). scale_min = 1 is the plain sampler, same crops.
+    at full size its chroma is half-resolution and carries block artefacts, and a model trained
+    on it never sees full-resolution chroma; shrinking restores it and removes the artefacts
+    (learned codecs are commonly trained on downsampled photos for this reason). Measured here:
+    no gain over a 1,000-step fine-tune; meant for long runs. scale_min = 1: the plain sampler.
     """
 
     def __init__(self, files: list[Path], crop: int, seed: int = 0, scale_min: float = 1.0):

@@ -18,7 +18,7 @@ import torch
 from ..eval.metrics import psnr_rgb
 from ..image_codec import compress_rgb, decompress_rgb
 from ..models.hyperprior import STRIDE, MeanScaleHyperprior
-from .data import CropSampler, load_rgb
+from .data import CropSampler, load_rgb, require_crop_multiple
 from .driver import Saved, load_weights, resume, run, stop_on_sigterm
 
 
@@ -73,8 +73,7 @@ def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
     if cfg.quant not in QUANT_MODES:
         raise SystemExit(f"--quant must be one of {', '.join(QUANT_MODES)}, not {cfg.quant!r}")
-    if cfg.crop % STRIDE:  # z's grid must tile the crop exactly
-        raise SystemExit(f"--crop must be a multiple of {STRIDE}, not {cfg.crop}")
+    require_crop_multiple(cfg.crop, STRIDE)
     ste = cfg.quant == "ste"
     stop_on_sigterm()
     out = Path(cfg.out)

@@ -22,8 +22,9 @@ import torch
 
 from ..eval.metrics import psnr_rgb
 from ..image_codec import decompress_progressive, compress_progressive
+from ..models.hyperprior import STRIDE
 from ..models.progressive import ProgressiveVAM
-from .data import CropSampler, load_rgb
+from .data import CropSampler, load_rgb, require_crop_multiple
 from .driver import Saved, load_weights, model_state, resume, run, stop_on_sigterm
 
 
@@ -76,6 +77,7 @@ def validate(model: ProgressiveVAM, images: list[np.ndarray]) -> dict:
 
 
 def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
+    require_crop_multiple(cfg.crop, STRIDE)
     stop_on_sigterm()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
