@@ -58,13 +58,8 @@ def compress_rgb(model, rgb: np.ndarray, refine_steps: int = 0, lmbda: float | N
     """HxWx3 uint8 -> (z string, y string); shared by the container path and training validation.
     refine_steps > 0: refine the latent for this image at lambda first (latent_refinement.py)."""
     x = _padded(rgb)
-    if not refine_steps:
-        z_string, y_string, _ = model.compress(x)
-        return z_string, y_string
-
-    def refine(y, scales, means):
-        return refine_latent(model, x, y, scales, means, lmbda, refine_steps, *rgb.shape[:2])
-
+    refine = (lambda y, scales, means: refine_latent(model, x, y, scales, means, lmbda, refine_steps,
+                                                     *rgb.shape[:2])) if refine_steps else None
     z_string, y_string, *_ = model.compress_latent(model.analyse(x), refine)
     return z_string, y_string
 

@@ -47,8 +47,8 @@ def main():
         rows = [r for q in tqdm(b.qualities, desc=key) for r in eval_baseline(b, q, images)]
         curves[key] = results_json(b.name, b.description, rows)
     # Progressive models have no effort setting (their encoder is fixed): effort 0 for them.
-    effort = {n: 0 if model_info(n).progressive else a.effort for n in names}
-    ours = {n: summarise(eval_strata(n, images, effort[n])) for n in tqdm(names, desc="strata")}
+    ours = {n: summarise(eval_strata(n, images, 0 if model_info(n).progressive else a.effort))
+            for n in tqdm(names, desc="strata")}
 
     print(f"\n{len(images)} images from {a.data}, strata encoder effort {a.effort}")
     print(f"{'model':<18}{'bpp':>8}{'PSNR':>8}{'JPEG':>8}{'dJPEG':>8}{'WebP':>8}{'dWebP':>8}"

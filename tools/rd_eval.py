@@ -41,11 +41,10 @@ def evaluate(codec: str, images, per_image: bool) -> dict:
         effort = EFFORT[codec]
         models = [m for m in list_models(current_only=True) if m.architecture == "mean-scale-hyperprior"]
         rows = [r for m in tqdm(models, desc=codec) for r in eval_strata(m.name, images, effort)]
-        desc = "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
+        name, desc = "strata-hyperprior", "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
         if effort:
-            return results_json(f"strata-hyperprior-effort{effort}", f"{desc}; encoder effort {effort}",
-                                rows, per_image)
-        return results_json("strata-hyperprior", desc, rows, per_image)
+            name, desc = f"{name}-effort{effort}", f"{desc}; encoder effort {effort}"
+        return results_json(name, desc, rows, per_image)
     if codec == "strata-progressive":
         progressive = [m.name for m in list_models() if m.progressive]
         if not progressive:
