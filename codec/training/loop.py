@@ -19,7 +19,7 @@ from ..eval.metrics import psnr_rgb
 from ..image_codec import compress_rgb, decompress_rgb
 from ..models.hyperprior import STRIDE, MeanScaleHyperprior
 from .data import CropSampler, load_rgb, require_crop_multiple
-from .driver import Saved, load_weights, resume, run, stop_on_sigterm
+from .driver import use_autocast, Saved, load_weights, resume, run, stop_on_sigterm
 
 
 # "noise": additive uniform noise (the recorded commands of the -2 and older weights);
@@ -29,7 +29,7 @@ QUANT_MODES = ("noise", "ste")
 
 @dataclass
 class TrainConfig:
-    data: str
+    data: list  # training folders (cli_args: --data, one or more)
     out: str
     lmbda: float = 0.0067
     steps: int = 20000
@@ -45,6 +45,7 @@ class TrainConfig:
     val_every: int = 1000
     ckpt_every: int = 250
     seed: int = 0
+    precision: str = "auto"  # bf16 autocast or fp32 (driver.use_autocast)
     quant: str = "noise"  # what g_s sees in training: one of QUANT_MODES
     scale_min: float = 1.0  # crops shrunk by a random factor in [scale_min, 1] (see CropSampler)
 
@@ -80,6 +81,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    amp = use_autocast(cfg.precision, device)
     model = MeanScaleHyperprior(cfg.N, cfg.M).to(device).to(memory_format=torch.channels_last)
     aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
@@ -100,7 +102,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     def train_step() -> dict:
         x = sampler.batch(cfg.batch).to(device)
         model.train()
-        loss, bpp, mse = rd_loss(model(x, autocast=True, ste=ste), x, cfg.lmbda)  # bf16 on CPU and CUDA
+        loss, bpp, mse = rd_loss(model(x, autocast=amp, ste=ste), x, cfg.lmbda)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)

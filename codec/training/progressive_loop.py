@@ -25,12 +25,12 @@ from ..image_codec import decompress_progressive, compress_progressive
 from ..models.hyperprior import STRIDE
 from ..models.progressive import ProgressiveVAM
 from .data import CropSampler, load_rgb, require_crop_multiple
-from .driver import Saved, load_weights, model_state, resume, run, stop_on_sigterm
+from .driver import use_autocast, Saved, load_weights, model_state, resume, run, stop_on_sigterm
 
 
 @dataclass
 class ProgressiveConfig:
-    data: str
+    data: list  # training folders (cli_args: --data, one or more)
     out: str
     init_base: str = ""  # checkpoint of the (frozen) base hyperprior
     init_top: str = ""  # checkpoint of the hyperprior whose g_a / g_s start the top path
@@ -50,6 +50,7 @@ class ProgressiveConfig:
     val_every: int = 1000
     ckpt_every: int = 250
     seed: int = 0
+    precision: str = "auto"  # bf16 autocast or fp32 (driver.use_autocast)
     architecture: str = "progressive-vam"
 
 
@@ -83,6 +84,7 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    amp = use_autocast(cfg.precision, device)
     model = ProgressiveVAM(cfg.N, cfg.M, cfg.P).to(device)
     fresh = not (out / "last.pt").exists()
     if fresh and cfg.init_from:
@@ -114,7 +116,7 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
         q = torch.where(full, torch.ones_like(u), u * u).to(device)
         model.train()
         model.base.eval()  # frozen: median quantization of z, no noise
-        o = model(x, q, autocast=True)
+        o = model(x, q, autocast=amp)
         n_pix = x.shape[0] * x.shape[2] * x.shape[3]
         bpp = torch.log2(o["likelihoods"]["r"]).sum() / -n_pix
         mse_i = ((o["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
