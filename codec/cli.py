@@ -1,7 +1,12 @@
 """`strata` command line: encode, decode, trim, info, models.
 
+Dispatch: `encode` on the input file (the Media that claims it), `decode` on the stream's kind
+and model (codec.api); `info`, `trim` and `models` read the container and the registry only and
+never import torch. Several inputs with `-o DIR` are coded in one process, each model loaded
+once; a failing file is reported and the others still complete (exit status 1 if any failed).
+
 Every failure is one line on stderr and a non-zero exit status; outputs are written atomically and
-the input is never modified.
+the input is never modified. Library errors state facts; options are worded here as flags.
 """
 from __future__ import annotations
 
@@ -13,14 +18,24 @@ import warnings
 from pathlib import Path
 
 from . import __version__
-from .container import DEFAULT_MAX_PIXELS, MAX_STREAM_BYTES, ChunkType, Kind, parse
-from .errors import StrataError
+from .container import CHUNK_OVERHEAD, DEFAULT_MAX_PIXELS, MAX_STREAM_BYTES, chunk_name, parse
+from .errors import OptionError, StrataError
 
 EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 70, 130
 
 
+def _flag(option: str) -> str:
+    return "--" + option.replace("_", "-")
+
+
+def _worded(e: StrataError) -> str:
+    return f"{_flag(e.option)} {e.requirement}" if isinstance(e, OptionError) else str(e)
+
+
 def _read_input(path: str) -> bytes:
     p = Path(path)
+    if p.is_dir():
+        raise StrataError(f"input is a folder, not a file: {path}")
     if not p.is_file():
         raise StrataError(f"no such file: {path}")
     try:
@@ -36,102 +51,160 @@ def _check_output(inp: str, out: str) -> None:
         raise StrataError("output path is the input file; refusing to overwrite the input")
     if Path(out).is_dir():
         raise StrataError(f"output path is a folder: {out}")
+    folder = Path(out).parent
+    if not folder.is_dir():
+        raise StrataError(f"output folder does not exist: {folder}")
+
+
+def _jobs(args, suffix: str) -> list[tuple[str, str]]:
+    """(input, output) pairs: one input and -o FILE, or several inputs and -o DIR (each output
+    named after its input with the suffix)."""
+    if len(args.input) == 1 and not Path(args.output).is_dir():
+        return [(args.input[0], args.output)]
+    if not Path(args.output).is_dir():
+        raise StrataError(f"several inputs need -o to be an existing folder: {args.output}")
+    outs = [str(Path(args.output) / (Path(i).stem + suffix)) for i in args.input]
+    if len(set(outs)) != len(outs):
+        raise StrataError("two inputs would write the same output name in the folder")
+    return list(zip(args.input, outs))
+
+
+def _batch(jobs, one) -> None:
+    """Run one(inp, out) for each job; with several, a failing file is reported and the rest run."""
+    if len(jobs) == 1:
+        one(*jobs[0])
+        return
+    failed = 0
+    for inp, out in jobs:
+        try:
+            one(inp, out)
+        except StrataError as e:
+            failed += 1
+            print(f"strata: error: {inp}: {_worded(e)}", file=sys.stderr)
+    if failed:
+        raise StrataError(f"{failed} of {len(jobs)} files failed")
+
+
+def _positive(flag: str, v, integer: bool = False):
+    """A finite positive number, or None."""
+    if v is None:
+        return None
+    if not (v > 0 and v != float("inf")):
+        raise StrataError(f"{flag} must be a positive {'integer' if integer else 'finite number'}")
+    return v
 
 
 def cmd_encode(args) -> None:
-    from .image_codec import Target, encode_image, refinement_for
-    from .image_io import atomic_write, read_image
-    from .registry import default_model, model_info
+    from .contract import EncodeOptions
+    from .registry import media_for_path
+    from . import api
 
-    _check_output(args.input, args.output)
-    name = args.model or default_model()
-    refinement_for(model_info(name), args.effort)  # fail early on an unknown model or bad effort
-    for flag, v in (("--bpp", args.bpp), ("--psnr", args.psnr)):
-        if v is not None and not v > 0:
-            raise StrataError(f"{flag} must be positive")
-    pic = read_image(args.input, args.max_pixels)
-    data, report = encode_image(pic, name, Target(args.layers, args.bpp, args.psnr), args.effort)
-    atomic_write(args.output, lambda f: f.write(data))
-    h, w = pic.rgb.shape[:2]
-    if not args.quiet:
-        layers = f", {report.layers} of {report.layers_total} layers" if report.layers_total else ""
-        print(f"{args.output}: {len(data)} bytes, {len(data) * 8 / (w * h):.4f} bpp, "
-              f"{w}x{h} {pic.mode}, model {name}{layers}", file=sys.stderr)
+    options = EncodeOptions(args.layers, _positive("--bpp", args.bpp), _positive("--psnr", args.psnr), args.effort)
+    if args.layers is not None and args.layers < 0:
+        raise OptionError("layers", "must be 0 or more")
+    name = api.check_encode(args.model, options)  # before reading images or loading the model
+    jobs = _jobs(args, ".strata")
+    for inp, out in jobs:
+        _check_output(inp, out)
+
+    def one(inp, out):
+        _check_output(inp, out)
+        if Path(inp).is_dir():
+            raise StrataError(f"input is a folder, not a file: {inp}")
+        media = media_for_path(inp)
+        item = media.read(inp, args.max_pixels)
+        data, report = api.encode_item(item, name, options)
+        from .atomic import atomic_write
+        atomic_write(out, lambda f: f.write(data))
+        if not args.quiet:
+            layers = f", {report.layers} of {report.layers_total} layers" if report.layers_total else ""
+            print(f"{out}: {len(data)} bytes, {report.header.rate(len(data)):.4f} {media.rate_unit}, "
+                  f"{media.describe_item(item)}, model {name}{layers}", file=sys.stderr)
+
+    _batch(jobs, one)
 
 
 def cmd_decode(args) -> None:
-    _check_output(args.input, args.output)
-    data = _read_input(args.input)
-    stream = parse(data, args.max_pixels)  # a hostile header is refused before torch is imported
+    from .contract import DecodeOptions
 
-    from .image_codec import decode_stream
-    from .image_io import save_image
+    if args.layers is not None and args.layers < 0:
+        raise OptionError("layers", "must be 0 or more")
+    jobs = _jobs(args, ".png")
+    for inp, out in jobs:
+        _check_output(inp, out)
 
-    img, report = decode_stream(stream, args.max_pixels, args.layers)
-    save_image(img, args.output)
-    if not args.quiet:
-        note = f", ignored {report.torn_bytes} trailing bytes of a torn chunk" if report.torn_bytes else ""
-        if report.layers_total is not None:
-            note = (f", used {report.layers} of {report.layers_in_stream} residual layers in the stream "
-                    f"(model defines {report.layers_total})") + note
-        print(f"{args.output}: {img.width}x{img.height} {img.mode}, model {report.header.model}{note}",
-              file=sys.stderr)
+    def one(inp, out):
+        stream = parse(_read_input(inp), args.max_pixels)  # a hostile header is refused before torch
+        from . import api
+        from .registry import media
+        item, report = api.decode_stream(stream, DecodeOptions(layers=args.layers), args.max_pixels)
+        m = media(stream.header.kind)
+        m.write(item, out)
+        if not args.quiet:
+            note = f", ignored {report.torn_bytes} trailing bytes of a torn chunk" if report.torn_bytes else ""
+            if report.layers_total is not None:
+                note = (f", used {report.layers} of {report.layers_in_stream} residual layers in the stream "
+                        f"(model defines {report.layers_total})") + note
+            print(f"{out}: {m.describe_output(item)}, model {report.header.model}{note}", file=sys.stderr)
+
+    _batch(jobs, one)
 
 
 def cmd_trim(args) -> None:
-    from .image_io import atomic_write
+    from .atomic import atomic_write
     from .trim import trim
 
-    _check_output(args.input, args.output)
-    if args.bytes is not None and args.bytes < 1 or args.bpp is not None and not args.bpp > 0:
-        raise StrataError("--bytes and --bpp must be positive")
-    data = _read_input(args.input)
+    inp = args.input[0]
+    if len(args.input) != 1:
+        raise StrataError("trim takes one input")
+    _check_output(inp, args.output)
+    if args.layers is not None and args.layers < 0:
+        raise OptionError("layers", "must be 0 or more")
+    _positive("--bytes", args.bytes, integer=True)
+    _positive("--bpp", args.bpp)
+    data = _read_input(inp)
     out, k, n = trim(data, args.layers, args.bytes, args.bpp)
     atomic_write(args.output, lambda f: f.write(out))
     if not args.quiet:
         h = parse(out, 1 << 62).header
-        print(f"{args.output}: {len(out)} bytes, {len(out) * 8 / (h.width * h.height):.4f} bpp, "
+        print(f"{args.output}: {len(out)} bytes, {h.rate(len(out)):.4f} bpp, "
               f"{k} of {n} residual layers", file=sys.stderr)
 
 
 def cmd_info(args) -> None:
-    data = _read_input(args.input)
+    from .registry import media
+
+    data = _read_input(args.input[0])
     s = parse(data, args.max_pixels)
     h = s.header
-    names = {int(t): t.name.lower() for t in ChunkType}
+    m = media(h.kind)
     info = {
-        "file": args.input, "bytes": len(data), "kind": h.kind.name.lower(), "model": h.model,
+        "file": args.input[0], "bytes": len(data), "kind": h.kind.name.lower(), "model": h.model,
         "weights_hash": h.weights_hash.hex(), "width": h.width, "height": h.height,
         "mode": h.mode, "bits": h.bits,
-        "chunks": [{"type": names.get(t, str(t)), "bytes": len(p)} for t, p in s.chunks],
+        "chunks": [{"type": chunk_name(t), "bytes": len(p)} for t, p in s.chunks],
         "torn_bytes": s.torn,
+        m.rate_unit: h.rate(len(data)),
     }
-    if h.kind == Kind.IMAGE:
-        info["bpp"] = len(data) * 8 / (h.width * h.height)
     if args.json:
         print(json.dumps(info, indent=1))
         return
-    print(f"{args.input}: Strata stream, {len(data)} bytes")
+    print(f"{args.input[0]}: Strata stream, {len(data)} bytes")
     print(f"  kind     {info['kind']}")
     print(f"  model    {h.model} (weights {info['weights_hash']})")
-    print(f"  size     {h.width}x{h.height} {h.mode}, {h.bits}-bit source")
-    if "bpp" in info:
-        print(f"  rate     {info['bpp']:.4f} bpp")
-    total, layer = len(data) - s.torn - sum(_chunk_overhead(c) for c in info["chunks"]), 0
+    print(f"  size     {m.describe(h)}")
+    print(f"  rate     {info[m.rate_unit]:.4f} {m.rate_unit}")
+    total = len(data) - s.torn - sum(c["bytes"] + CHUNK_OVERHEAD for c in info["chunks"])
+    layer = 0
     for i, c in enumerate(info["chunks"]):
-        total += _chunk_overhead(c)
+        total += c["bytes"] + CHUNK_OVERHEAD
         label = c["type"]
         if c["type"] == "residual":
             layer += 1
             label = f"layer {layer}"
-        rate = f", file up to here {total * 8 / (h.width * h.height):.4f} bpp" if h.kind == Kind.IMAGE else ""
-        print(f"  chunk {i}  {label:<9} {c['bytes']} bytes{rate}")
+        print(f"  chunk {i}  {label:<9} {c['bytes']} bytes, file up to here {h.rate(total):.4f} {m.rate_unit}")
     if s.torn:
         print(f"  torn     {s.torn} trailing bytes of an incomplete chunk")
-
-
-def _chunk_overhead(c: dict) -> int:
-    return c["bytes"] + 9  # type (1), length (4), CRC (4)
 
 
 def cmd_models(args) -> None:
@@ -140,6 +213,7 @@ def cmd_models(args) -> None:
     models, default = list_models(), default_model()
     if args.json:
         print(json.dumps([{"name": m.name, "default": m.name == default, "architecture": m.architecture,
+                           "capabilities": sorted(m.codec.capabilities),
                            "args": m.args, "sha256": m.sha256, "description": m.description,
                            **m.extra} for m in models], indent=1))
         return
@@ -150,28 +224,39 @@ def cmd_models(args) -> None:
         print(f"{m.name}\t{m.description}{mark}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line like every other error."""
+
+    def error(self, message):
+        print(f"strata: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="strata", description="Strata learned image codec.",
         epilog="Examples:\n  strata encode photo.png -o photo.strata\n"
                "  strata decode photo.strata -o photo.png\n  strata info photo.strata\n"
                "  strata encode photo.png -o small.strata --bpp 0.3\n"
-               "  strata trim photo.strata --layers 4 -o preview.strata",
+               "  strata trim photo.strata --layers 4 -o preview.strata\n"
+               "  strata decode *.strata -o decoded/        (many files, one process)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"strata {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def common(sp, out=True):
-        sp.add_argument("input", help="input file")
+    def common(sp, out=True, many=False):
+        sp.add_argument("input", nargs="+" if many else 1,
+                        help="input files (several: -o names a folder)" if many else "input file")
         if out:
-            sp.add_argument("-o", "--output", required=True, help="output file (written atomically)")
+            sp.add_argument("-o", "--output", required=True,
+                            help="output file, or folder for several inputs (written atomically)")
             sp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
         sp.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help=f"refuse images larger than this (default {DEFAULT_MAX_PIXELS})")
 
-    e = sub.add_parser("encode", help="compress an image (PNG, JPEG, TIFF, BMP, WebP, ...)")
-    common(e)
+    e = sub.add_parser("encode", help="compress images (PNG, JPEG, TIFF, BMP, WebP, ...)")
+    common(e, many=True)
     e.add_argument("--model", help="model name (see `strata models`; default: the registry default)")
     e.add_argument("--effort", type=int, default=0, metavar="E",
                    help="single-rate models: 0 (default) codes the analysis transform's latent; "
@@ -182,8 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--bpp", type=float, help="progressive models: write the most layers within B bits per pixel")
     g.add_argument("--psnr", type=float, help="progressive models: write the fewest layers reaching P dB (RGB PSNR)")
     e.set_defaults(func=cmd_encode)
-    d = sub.add_parser("decode", help="decompress a stream to an image (format from the extension, PNG by default)")
-    common(d)
+    d = sub.add_parser("decode", help="decompress streams (images: format from the extension, PNG by default)")
+    common(d, many=True)
     d.add_argument("--layers", type=int, help="progressive streams: use only the first K residual layers")
     d.set_defaults(func=cmd_decode)
     t = sub.add_parser("trim", help="cut a progressive stream to fewer layers, without re-encoding")
@@ -213,7 +298,7 @@ def main(argv=None) -> int:
         args.func(args)
         return 0
     except StrataError as e:
-        print(f"strata: error: {e}", file=sys.stderr)
+        print(f"strata: error: {_worded(e)}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # e.g. `strata models | head`
         sys.stderr.close()

@@ -25,6 +25,7 @@ MAX_CHUNKS = 4096  # far more than any stream kind uses; bounds the parser's boo
 MAX_STREAM_BYTES = 1 << 30  # 1 GiB: more than any stream under the pixel cap needs
 _FIXED = struct.Struct(">IIBB")  # width, height, mode, bits
 _CHUNK_HEAD = struct.Struct(">BI")
+CHUNK_OVERHEAD = _CHUNK_HEAD.size + 4  # type, length, CRC32 around every payload
 
 
 class Kind(IntEnum):
@@ -53,6 +54,15 @@ class Header:
     mode: str = "RGB"
     bits: int = 8
 
+    @property
+    def units(self) -> int:
+        """What rates are counted per: pixels for an image (bits per pixel)."""
+        return self.width * self.height
+
+    def rate(self, nbytes: int) -> float:
+        """Bits per unit of a stream (or prefix) of nbytes."""
+        return nbytes * 8 / self.units
+
 
 @dataclass
 class Stream:
@@ -62,6 +72,9 @@ class Stream:
 
     def payloads(self, ctype: ChunkType) -> list[bytes]:
         return [p for t, p in self.chunks if t == ctype]
+
+    def without(self, ctype: ChunkType) -> list[tuple[int, bytes]]:
+        return [(t, p) for t, p in self.chunks if t != ctype]
 
     def payload(self, ctype: ChunkType) -> bytes | None:
         for t, p in self.chunks:
@@ -88,7 +101,12 @@ def pack(header: Header, chunks: list[tuple[int, bytes]]) -> bytes:
 def packed_size(header: Header, chunks: list[tuple[int, bytes]]) -> int:
     """len(pack(header, chunks)) without building it."""
     head = 7 + len(header.model.encode("ascii")) + HASH_BYTES + _FIXED.size + 4
-    return head + sum(_CHUNK_HEAD.size + len(p) + 4 for _, p in chunks)
+    return head + sum(CHUNK_OVERHEAD + len(p) for _, p in chunks)
+
+
+def chunk_name(ctype: int) -> str:
+    """Lower-case name of a chunk type, or its number when unknown."""
+    return ChunkType(ctype).name.lower() if ctype in ChunkType._value2member_map_ else str(ctype)
 
 
 def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Stream:

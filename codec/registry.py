@@ -1,9 +1,15 @@
-"""Shipped weights: a registry of named models stored as package data.
+"""Named models: architectures that register themselves, and the shipped weights catalogue.
 
-`codec/weights/registry.json` lists each model: name, architecture and its arguments, the weights
-file, its sha256, the training command that produced it and its measured Kodak figures. Streams
-name their model and carry the first bytes of this sha256, so a stream made by other weights is
-refused instead of decoded into garbage.
+Architectures: a `contract.Codec` subclass registers itself where it is defined with
+`@register_codec("name")`, a `contract.Media` with `@register_media`. The modules that define
+them are found through the `strata.codecs` entry-point group of the installed distribution
+(pyproject.toml), so a new package (pointcloud/, hw/) adds models without editing a table here.
+Those modules import no torch at import time, so `info`, `trim` and `models` stay cheap.
+
+Weights: `codec/weights/registry.json` lists each model (data, not code): name, architecture
+and its arguments, the weights file, its sha256, the training command that produced it and its
+measured figures. Streams name their model and carry the first bytes of this sha256, so a
+stream made by other weights is refused instead of decoded into garbage.
 """
 from __future__ import annotations
 
@@ -12,15 +18,80 @@ import importlib
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib.metadata import entry_points
 from pathlib import Path
 
+from .container import Kind
 from .errors import StrataError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-# Architecture name -> (module, class), imported on use: reading the registry stays cheap.
-ARCHITECTURES = {"mean-scale-hyperprior": ("codec.models.hyperprior", "MeanScaleHyperprior"),
-                 "progressive-vam": ("codec.models.progressive", "ProgressiveVAM")}
-PROGRESSIVE = {"progressive-vam"}
+ENTRY_POINT_GROUP = "strata.codecs"
+# Used when the distribution's metadata is not installed (running from a bare source tree).
+_BUILTIN_PLUGINS = ("codec.image.codecs",)
+
+_CODECS: dict[str, type] = {}
+_MEDIA: dict[Kind, type] = {}
+_plugins_loaded = False
+
+
+def register_codec(architecture: str):
+    """Class decorator: register a contract.Codec subclass under an architecture name."""
+    def wrap(cls):
+        if _CODECS.get(architecture, cls) is not cls:
+            raise ValueError(f"architecture {architecture!r} is registered twice")
+        cls.architecture = architecture
+        _CODECS[architecture] = cls
+        return cls
+    return wrap
+
+
+def register_media(cls):
+    """Class decorator: register a contract.Media subclass for its stream kind."""
+    _MEDIA[cls.kind] = cls
+    return cls
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    modules = [ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)] or list(_BUILTIN_PLUGINS)
+    for module in modules:
+        importlib.import_module(module)
+
+
+def codec_class(architecture: str) -> type:
+    if architecture not in _CODECS:
+        _load_plugins()
+    if architecture not in _CODECS:
+        raise StrataError(f"unknown architecture {architecture!r}")
+    return _CODECS[architecture]
+
+
+def media(kind: Kind):
+    """The Media instance of a stream kind."""
+    _load_plugins()
+    if kind not in _MEDIA:
+        raise StrataError(f"this strata cannot handle {kind.name.lower().replace('_', ' ')} streams")
+    return _MEDIA[kind]()
+
+
+def media_for_path(path: str):
+    """The Media that reads an input file: the one claiming its suffix, else the fallback."""
+    _load_plugins()
+    for cls in _MEDIA.values():
+        if cls.claims(path):
+            return cls()
+    fallback = [cls for cls in _MEDIA.values() if cls.suffixes is None]
+    if not fallback:
+        raise StrataError(f"no installed codec reads {path}")
+    return fallback[0]()
+
+
+def all_media() -> list:
+    _load_plugins()
+    return [cls() for cls in _MEDIA.values()]
 
 
 @dataclass
@@ -39,8 +110,9 @@ class ModelInfo:
         return bytes.fromhex(self.sha256)[:8]
 
     @property
-    def progressive(self) -> bool:
-        return self.architecture in PROGRESSIVE
+    def codec(self) -> type:
+        """The contract.Codec class of this model's architecture (no model is loaded)."""
+        return codec_class(self.architecture)
 
     @property
     def superseded_by(self) -> str | None:
@@ -89,46 +161,43 @@ def file_sha256(path: Path) -> str:
 
 
 def build(architecture: str, args: dict):
-    if architecture not in ARCHITECTURES:
-        raise StrataError(f"unknown architecture {architecture!r}")
-    module, cls = ARCHITECTURES[architecture]
-    return getattr(importlib.import_module(module), cls)(**args)
-
-
-def load_state(model, state: dict) -> None:
-    """Load weights including the entropy coders' shipped CDF tables.
-
-    CDF buffers vary in size with the weights, so they are resized before loading. The tables are
-    shipped, never recomputed at load time: a recomputation could differ between machines.
-    """
-    for name, buf in model.named_buffers():
-        if name in state and state[name].shape != buf.shape:
-            module_name, _, attr = name.rpartition(".")
-            module = model.get_submodule(module_name) if module_name else model
-            module.register_buffer(attr, state[name].new_empty(state[name].shape))
-    model.load_state_dict(state)
+    """A fresh (untrained) model of a registered architecture."""
+    return codec_class(architecture).build_model(args)
 
 
 @lru_cache(maxsize=4)
+def load_codec(name: str):
+    """The contract.Codec of an installed model, its weights checked against their sha256 and
+    loaded once per process."""
+    info = model_info(name)
+    return info.codec(info, load_weights(info))
+
+
 def load_model(name: str):
-    """(model ready for coding, ModelInfo); weights checked against their sha256."""
-    return load_model_variant(name)
+    """(model ready for coding, ModelInfo)."""
+    codec = load_codec(name)
+    return codec.model, codec.info
+
+
+def load_weights(info: ModelInfo, **arg_overrides):
+    """The model of a registry entry with its checked weights, ready for coding. arg_overrides
+    replace architecture arguments (e.g. synthesis="float32"): for measuring what such an
+    argument changes, never for decoding streams."""
+    import torch
+
+    path = WEIGHTS_DIR / info.file
+    if not path.is_file():
+        raise StrataError(f"weights of model {info.name!r} are missing ({info.file}): reinstall strata")
+    if file_sha256(path) != info.sha256:
+        raise StrataError(f"weights of model {info.name!r} do not match their registered sha256: reinstall strata")
+    model = build(info.architecture, {**info.args, **arg_overrides})
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    model.eval()
+    model.prepare_coding()
+    return model
 
 
 def load_model_variant(name: str, **arg_overrides):
-    """As load_model, uncached, with some architecture arguments replaced (e.g. synthesis=
-    "float32"): for measuring what such an argument changes, never for decoding streams."""
-    import torch
-
+    """As load_model, uncached, with some architecture arguments replaced (see load_weights)."""
     info = model_info(name)
-    path = WEIGHTS_DIR / info.file
-    if not path.is_file():
-        raise StrataError(f"weights of model {name!r} are missing ({info.file}): reinstall strata")
-    if file_sha256(path) != info.sha256:
-        raise StrataError(f"weights of model {name!r} do not match their registered sha256: reinstall strata")
-    model = build(info.architecture, {**info.args, **arg_overrides})
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    load_state(model, state)
-    model.eval()
-    model.prepare_coding()
-    return model, info
+    return load_weights(info, **arg_overrides), info

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from codec.eval.bd import bd_psnr, bd_rate
+from codec.rd.bd import bd_psnr, bd_rate
 
 RATE = [0.1, 0.25, 0.5, 0.9]
 PSNR = [27.0, 30.5, 33.8, 36.9]

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from codec.conformance import check_entry, entry_stream, load_manifest
-from codec.image_codec import decode_stream
+from codec.api import decode_stream
 
 from .conftest import ROOT
 

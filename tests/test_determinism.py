@@ -1,9 +1,9 @@
 """The entropy-parameter path is integer-exact; tiling is seamless."""
 import torch
 
-from codec.models import tiling
-from codec.models.exact import ExactSequential
-from codec.models.hyperprior import MeanScaleHyperprior
+from codec.image.models import tiling
+from codec.image.models.exact import ExactSequential
+from codec.image.models.hyperprior import MeanScaleHyperprior
 
 
 def test_exact_hyper_path_is_thread_independent_and_close_to_float():
@@ -46,7 +46,7 @@ def test_tiled_synthesis_has_no_seams(monkeypatch):
 
 
 def test_subpixel_form_equals_transposed_conv_and_is_thread_independent():
-    from codec.models.subpixel import SubpixelConv
+    from codec.image.models.subpixel import SubpixelConv
     torch.manual_seed(0)
     d = torch.nn.ConvTranspose2d(16, 3, 5, 2, 2, 1)
     s = SubpixelConv(d)
@@ -76,7 +76,7 @@ def test_bfloat16_synthesis_is_close_and_thread_independent():
     """The bfloat16 inference form of g_s (a model's `synthesis` argument) stays close to the
     float32 one, gives the same bits with any thread count, and the float32 form still shares
     the trained GDN layers (so float32 models decode as before)."""
-    from codec.models.subpixel import for_inference
+    from codec.image.models.subpixel import for_inference
     torch.manual_seed(0)
     m = MeanScaleHyperprior(32, 48).eval()
     y = torch.randn(1, 48, 6, 7).contiguous(memory_format=torch.channels_last)

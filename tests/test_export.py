@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from codec import registry
-from codec.models.hyperprior import MeanScaleHyperprior
-from codec.training.export import export
+from codec.image.models.hyperprior import MeanScaleHyperprior
+from codec.image.training.export import export
 
 
 def _checkpoint(tmp_path, seed: int):

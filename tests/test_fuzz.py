@@ -4,10 +4,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codec.contract import LAYERS
 from codec import container
 from codec.errors import StrataError
-from codec.image_codec import decode_stream, encode_picture
-from codec.image_io import Picture
+from codec.api import decode_stream, encode_item
+from codec.image.io import Picture
 from codec.registry import default_model, list_models
 
 from .conftest import natural_image
@@ -16,15 +17,15 @@ from .conftest import natural_image
 @pytest.fixture(scope="module")
 def seed_stream():
     """A stream of the default (progressive) model."""
-    return encode_picture(Picture(natural_image(40, 24), None, "RGB", 8), default_model())
+    return encode_item(Picture(natural_image(40, 24), None, "RGB", 8), default_model())[0]
 
 
 @pytest.fixture(scope="module")
 def single_rate_stream():
-    single = [m.name for m in list_models() if not m.progressive]
+    single = [m.name for m in list_models() if LAYERS not in m.codec.capabilities]
     if not single:
         pytest.skip("no single-rate model installed")
-    return encode_picture(Picture(natural_image(40, 24), None, "RGB", 8), single[0])
+    return encode_item(Picture(natural_image(40, 24), None, "RGB", 8), single[0])[0]
 
 
 def _mutate(data: bytes, ops) -> bytes:

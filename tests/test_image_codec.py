@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from codec.image_codec import decode_stream, encode_picture
-from codec.image_io import read_image
+from codec.contract import LAYERS, EncodeOptions
+from codec.api import decode_stream, encode_item
+from codec.image.io import read_image
 from codec.registry import default_model
 
 from .conftest import natural_image
@@ -23,7 +24,7 @@ def _psnr(a, b):
 
 def _round_trip(path):
     pic = read_image(path, MAX_PIXELS)
-    data = encode_picture(pic, default_model())
+    data = encode_item(pic, default_model())[0]
     img, _ = decode_stream(data)
     return pic, data, img
 
@@ -120,13 +121,13 @@ def test_exif_orientation_applied(tmp_path):
 
 def test_same_input_same_bytes(rgb_png):
     pic = read_image(rgb_png, MAX_PIXELS)
-    assert encode_picture(pic, default_model()) == encode_picture(pic, default_model())
+    assert encode_item(pic, default_model())[0] == encode_item(pic, default_model())[0]
 
 
 _DECODE_SNIPPET = """
 import hashlib, sys, torch
 torch.set_num_threads(int(sys.argv[1]))
-from codec.image_codec import decode_stream
+from codec.api import decode_stream
 img, _ = decode_stream(open(sys.argv[2], 'rb').read())
 print(hashlib.sha256(img.tobytes()).hexdigest())
 """
@@ -137,7 +138,7 @@ def test_identical_pixels_across_thread_counts(tmp_path):
     Image.fromarray(natural_image(200, 136, seed=3)).save(path)
     pic = read_image(path, MAX_PIXELS)
     sp = tmp_path / "t.strata"
-    sp.write_bytes(encode_picture(pic, default_model()))
+    sp.write_bytes(encode_item(pic, default_model())[0])
     digests = set()
     for threads in (1, 2, 3):
         out = subprocess.run([sys.executable, "-c", _DECODE_SNIPPET, str(threads), str(sp)],
@@ -154,16 +155,16 @@ def test_synthesis_keeps_no_autograd_graph():
     not record a graph, or a tiled 3840x2160 decode holds every tile's activations (8 GiB)."""
     import torch
 
-    from codec.image_codec import compress_progressive, compress_rgb, decode_latent
-    from codec.registry import list_models, load_model
+    from codec.container import ChunkType, parse
+    from codec.image.io import Picture
+    from codec.registry import list_models, load_codec
 
     rgb = natural_image(64, 64)
     for info in list_models(current_only=True):
-        model, _ = load_model(info.name)
-        if info.progressive:
-            z, y, layers = compress_progressive(model, rgb)
-            out = model.synthesise(decode_latent(model, z, y, layers, 64, 64), len(layers))
-        else:
-            z, y = compress_rgb(model, rgb)
-            out = model.synthesise(decode_latent(model, z, y, None, 64, 64))
+        codec = load_codec(info.name)
+        stream = parse(codec.encode(Picture(rgb, None, "RGB", 8), EncodeOptions())[0])
+        layers = codec.layers(stream)
+        latent = codec.decode_latent(stream.payload(ChunkType.HYPER), stream.payload(ChunkType.LATENT),
+                                     layers, 64, 64)
+        out = codec.synthesis_tensor(latent, len(layers))
         assert torch.is_grad_enabled() and not out.requires_grad, info.name

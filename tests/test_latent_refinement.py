@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from codec.image_codec import compress_rgb, decompress_rgb, refinement_for
-from codec.models import latent_refinement
-from codec.registry import list_models, load_model, model_info
+from codec.contract import LAYERS, EncodeOptions
+from codec.image.codecs import EFFORT_STEPS
+from codec.image.coding import compress_single as compress_rgb
+from codec.image.models import latent_refinement
+from codec.registry import list_models, load_codec, load_model, model_info
 
 from .conftest import natural_image
 
-MODEL = next(m.name for m in list_models(current_only=True) if not m.progressive)
+MODEL = next(m.name for m in list_models(current_only=True) if LAYERS not in m.codec.capabilities)
 
 
 def _real_cost(model, rgb, steps, lmbda, objective):
@@ -21,7 +23,7 @@ def _real_cost(model, rgb, steps, lmbda, objective):
     (the training objective, in whole-image units), and the decoded image."""
     h, w = rgb.shape[:2]
     z, y = compress_rgb(model, rgb, steps, lmbda)
-    out = decompress_rgb(model, z, y, w, h)
+    out = load_codec(MODEL).decode_rgb(z, y, [], w, h)
     sse = float(((out.astype(np.float64) - rgb) ** 2).sum())  # 255^2 * MSE in [0, 1] units
     return 8 * (len(z) + len(y)) + objective * sse, out
 
@@ -31,7 +33,7 @@ def test_refinement_lowers_the_real_cost(monkeypatch, window):
     if window:
         monkeypatch.setattr(latent_refinement, "WINDOW", window)
     model, _ = load_model(MODEL)
-    steps, lmbda = refinement_for(model_info(MODEL), 1)
+    steps, lmbda = EFFORT_STEPS[1], float(model_info(MODEL).extra["lambda"])
     objective = lmbda * latent_refinement.LAMBDA_SCALE  # what refinement minimises
     # Odd size: the padding must not count in the distortion. Little noise: pixel noise is
     # incompressible, so on noisy images refinement gains less.
@@ -51,9 +53,10 @@ def test_zero_steps_is_the_analysis_latent():
 _ENCODE_SNIPPET = """
 import hashlib, sys, torch
 torch.set_num_threads(int(sys.argv[1]))
-from codec.image_codec import encode_picture
-from codec.image_io import read_image
-print(hashlib.sha256(encode_picture(read_image(sys.argv[2], 10**8), sys.argv[3], effort=1)).hexdigest())
+from codec.api import encode_item
+from codec.contract import EncodeOptions
+from codec.image.io import read_image
+print(hashlib.sha256(encode_item(read_image(sys.argv[2], 10**8), sys.argv[3], options=EncodeOptions(effort=1))[0]).hexdigest())
 """
 
 
@@ -69,7 +72,7 @@ def test_same_bytes_whatever_the_thread_count(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--effort", "3"], "--effort must be between 0 and 2"),
     (["--effort", "-1"], "--effort must be between 0 and 2"),
-    (["--effort", "1", "--model", "progressive-vam-2"], "applies to single-rate models"),
+    (["--effort", "1", "--model", "progressive-vam-2"], "--effort does not apply to 'progressive-vam-2'"),
 ])
 def test_bad_effort_is_one_clear_error(tmp_path, rgb_png, run_cli, args, message):
     out = tmp_path / "o.strata"

@@ -6,9 +6,9 @@ weights, so they need no training and run in seconds.
 import pytest
 import torch
 
-from codec.models.exact import A_BITS
-from codec.models.masking import FRACTION_UNIT, layer_counts, rank_order, ranks, std_key
-from codec.models.progressive import ProgressiveVAM
+from codec.image.models.exact import A_BITS
+from codec.image.models.masking import FRACTION_UNIT, layer_counts, rank_order, ranks, std_key
+from codec.image.models.progressive import ProgressiveVAM
 
 from .conftest import natural_image
 

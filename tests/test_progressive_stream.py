@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
+from codec.contract import LAYERS, DecodeOptions, EncodeOptions
 from codec.container import ChunkType, parse
 from codec.errors import StrataError
-from codec.image_codec import Target, decode_stream, encode_image, encode_picture
-from codec.image_io import Picture
+from codec.api import decode_stream, encode_item
+from codec.image.io import Picture
 from codec.registry import default_model, list_models, model_info
 from codec.trim import trim
 
@@ -20,7 +21,7 @@ def _psnr(a, b):
 @pytest.fixture(scope="module")
 def model_name():
     name = default_model()
-    assert model_info(name).progressive, "the default model should be the progressive one"
+    assert LAYERS in model_info(name).codec.capabilities, "the default model should be the progressive one"
     return name
 
 
@@ -31,7 +32,7 @@ def natural():
 
 @pytest.fixture(scope="module")
 def stream(model_name, natural):
-    return encode_picture(Picture(natural, None, "RGB", 8), model_name)
+    return encode_item(Picture(natural, None, "RGB", 8), model_name)[0]
 
 
 def test_layers_are_chunks_in_order(stream, model_name):
@@ -44,7 +45,7 @@ def test_layers_are_chunks_in_order(stream, model_name):
 
 
 def test_every_prefix_of_a_small_stream(model_name):
-    data = encode_picture(Picture(natural_image(24, 16, seed=5), None, "RGB", 8), model_name)
+    data = encode_item(Picture(natural_image(24, 16, seed=5), None, "RGB", 8), model_name)[0]
     base_end = len(trim(data, layers=0)[0])
     used = []
     for n in range(len(data) + 1):
@@ -63,7 +64,7 @@ def test_every_prefix_of_a_small_stream(model_name):
 def test_layers_flag_equals_trim_equals_truncation(stream, k):
     trimmed, kept, total = trim(stream, layers=k)
     assert kept == k and stream.startswith(trimmed)  # a trimmed stream is a prefix of the file
-    a, rep = decode_stream(stream, max_layers=k)
+    a, rep = decode_stream(stream, DecodeOptions(layers=k))
     b, _ = decode_stream(trimmed)
     c, _ = decode_stream(stream[:len(trimmed) + 5])  # torn next chunk ignored
     assert rep.layers == k
@@ -72,7 +73,7 @@ def test_layers_flag_equals_trim_equals_truncation(stream, k):
 
 def test_quality_rises_with_layers(stream, natural):
     n = parse(stream).payloads(ChunkType.RESIDUAL).__len__()
-    psnrs = [_psnr(decode_stream(stream, max_layers=k)[0], natural) for k in range(n + 1)]
+    psnrs = [_psnr(decode_stream(stream, DecodeOptions(layers=k))[0], natural) for k in range(n + 1)]
     assert psnrs[-1] > psnrs[0] + 3
     assert all(b > a - 0.3 for a, b in zip(psnrs, psnrs[1:])), psnrs  # no real drop along the way
 
@@ -90,18 +91,18 @@ def test_trim_by_bytes_and_bpp(stream):
 
 def test_encode_targets(model_name, natural):
     pic = Picture(natural, None, "RGB", 8)
-    full, rep = encode_image(pic, model_name)
-    data, r = encode_image(pic, model_name, Target(bpp=0.5 * len(full) * 8 / (160 * 96)))
+    full, rep = encode_item(pic, model_name)
+    data, r = encode_item(pic, model_name, EncodeOptions(bpp=0.5 * len(full) * 8 / (160 * 96)))
     assert len(data) * 8 / (160 * 96) <= 0.5 * len(full) * 8 / (160 * 96) and 0 < r.layers < rep.layers
     assert data == trim(full, layers=r.layers)[0]  # same bytes as trimming the full file
-    base_psnr = _psnr(decode_stream(full, max_layers=0)[0], natural)
+    base_psnr = _psnr(decode_stream(full, DecodeOptions(layers=0))[0], natural)
     goal = base_psnr + 2
-    data, r = encode_image(pic, model_name, Target(psnr=goal))
+    data, r = encode_item(pic, model_name, EncodeOptions(psnr=goal))
     assert _psnr(decode_stream(data)[0], natural) >= goal
     if r.layers > 0:  # the fewest layers: one fewer misses the goal
-        assert _psnr(decode_stream(data, max_layers=r.layers - 1)[0], natural) < goal
+        assert _psnr(decode_stream(data, DecodeOptions(layers=r.layers - 1))[0], natural) < goal
     with pytest.raises(StrataError):
-        encode_image(pic, model_name, Target(layers=10**6))
+        encode_item(pic, model_name, EncodeOptions(layers=10**6))
 
 
 def test_cli_progressive(run_cli, rgb_png, tmp_path):
@@ -120,7 +121,7 @@ def test_cli_progressive(run_cli, rgb_png, tmp_path):
 
 
 def test_single_rate_models_refuse_layer_options(run_cli, rgb_png, tmp_path):
-    single = [m.name for m in list_models() if not m.progressive]
+    single = [m.name for m in list_models() if LAYERS not in m.codec.capabilities]
     if not single:
         pytest.skip("no single-rate model installed")
     s = tmp_path / "s.strata"

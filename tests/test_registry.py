@@ -38,7 +38,7 @@ def _fake_registry(tmp_path, monkeypatch, corrupt=False, missing=False):
                 f.seek(1000)
                 f.write(b"\xff" * 8)
     monkeypatch.setattr(registry, "WEIGHTS_DIR", tmp_path)
-    registry.load_model.cache_clear()
+    registry.load_codec.cache_clear()
     return m.name
 
 
@@ -49,7 +49,7 @@ def test_bad_weights_give_clear_errors(tmp_path, monkeypatch, case, needle):
         with pytest.raises(StrataError, match=needle):
             registry.load_model(name)
     finally:
-        registry.load_model.cache_clear()
+        registry.load_codec.cache_clear()
 
 
 def test_missing_registry(tmp_path, monkeypatch):

@@ -7,11 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from codec.models.hyperprior import MeanScaleHyperprior
-from codec.training.data import CropSampler
-from codec.training.loop import TrainConfig, train
-from codec.training.progressive_loop import ProgressiveConfig
-from codec.training.progressive_loop import train as train_progressive
+from codec.image.models.hyperprior import MeanScaleHyperprior
+from codec.image.training.data import CropSampler
+from codec.image.training.loop import TrainConfig, train
+from codec.image.training.progressive_loop import ProgressiveConfig
+from codec.image.training.progressive_loop import train as train_progressive
 
 
 def _synthesis_input_and_means(ste: bool):

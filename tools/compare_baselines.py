@@ -15,8 +15,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from codec.eval.baselines import BASELINES
-from codec.eval.runner import (eval_baseline, eval_strata, load_folder, psnr_at, results_json,
+from codec.contract import EFFORT
+from codec.image.eval.baselines import BASELINES
+from codec.image.eval.runner import (eval_baseline, eval_strata, load_folder, psnr_at, results_json,
                                summarise)
 from codec.registry import list_models, model_info
 
@@ -46,8 +47,10 @@ def main():
         b = BASELINES[key]
         rows = [r for q in tqdm(b.qualities, desc=key) for r in eval_baseline(b, q, images)]
         curves[key] = results_json(b.name, b.description, rows)
-    # Progressive models have no effort setting (their encoder is fixed): effort 0 for them.
-    ours = {n: summarise(eval_strata(n, images, 0 if model_info(n).progressive else a.effort))
+    # Models without encoder effort levels (the progressive ones) are coded at effort 0; a
+    # layered model is measured on its full file (its every-layer curve is rd_eval's).
+    ours = {n: summarise(eval_strata(n, images, a.effort if EFFORT in model_info(n).codec.capabilities else 0,
+                                     every_layer=False))
             for n in tqdm(names, desc="strata")}
 
     print(f"\n{len(images)} images from {a.data}, strata encoder effort {a.effort}")

@@ -7,7 +7,7 @@
 import argparse
 from pathlib import Path
 
-from codec.training.export import export
+from codec.image.training.export import export
 
 
 def main():

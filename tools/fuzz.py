@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from codec import container
 from codec.fuzz import campaign
-from codec.image_codec import decode_stream
+from codec.api import decode_stream
 
 
 def main():
@@ -34,7 +34,7 @@ def main():
     if a.target == "parser":
         target = lambda d: container.parse(d)
     else:
-        target = lambda d: decode_stream(d, a.max_pixels)
+        target = lambda d: decode_stream(d, max_pixels=a.max_pixels)
     with tqdm(total=a.n, desc=a.target, mininterval=2) as bar:
         res = campaign(target, seeds, a.n, a.seed, progress=bar.update)
     print(f"{a.target}: {res['inputs']} inputs, outcomes {res['counts']}, slowest {res['slowest_s']:.3f} s, "

@@ -14,11 +14,11 @@ import argparse
 import numpy as np
 from tqdm import tqdm
 
-from codec.container import Header, Kind, packed_size
-from codec.eval.runner import load_folder
-from codec.image_codec import compress_progressive
-from codec.models.masking import FRACTION_UNIT
-from codec.training.export import model_from_checkpoint
+from codec.container import ChunkType, Header, Kind, packed_size
+from codec.image.coding import compress_progressive
+from codec.image.eval.runner import load_folder
+from codec.image.models.masking import FRACTION_UNIT
+from codec.image.training.export import model_from_checkpoint
 
 
 def choose(grid, mean_bpp, n_layers, keep):
@@ -41,15 +41,16 @@ def main():
     grid = list(range(a.step, FRACTION_UNIT + 1, a.step))
     if model.rem_at not in grid:
         grid = sorted(set(grid) | {model.rem_at})
-    model.bounds = grid  # a throwaway copy: only where the sorted residual is cut changes
+    model.residual.bounds = grid  # a throwaway copy: only where the sorted residual is cut changes
     images = load_folder(a.data)
     sizes = []
     for name, rgb in tqdm(images, desc="coding"):
         h, w = rgb.shape[:2]
         z, y, layers = compress_progressive(model, rgb)
         hdr = Header(Kind.IMAGE, "x" * 16, bytes(8), w, h)
-        head = [(1, z), (2, y)]
-        cum = [packed_size(hdr, head + [(4, s) for s in layers[:k]]) * 8 / (w * h) for k in range(len(grid) + 1)]
+        head = [(ChunkType.HYPER, z), (ChunkType.LATENT, y)]
+        cum = [hdr.rate(packed_size(hdr, head + [(ChunkType.RESIDUAL, s) for s in layers[:k]]))
+               for k in range(len(grid) + 1)]
         sizes.append(cum)
     mean = np.mean(sizes, axis=0)
     print(f"base {mean[0]:.4f} bpp, full {mean[-1]:.4f} bpp over {len(images)} images")

@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from codec.conformance import MANIFEST, entry_stream, pixels_sha256
+from codec.api import decode_stream, encode_item
+from codec.conformance import MANIFEST, output_sha256
 from codec.container import VERSION
-from codec.image_codec import decode_stream, encode_picture
-from codec.image_io import read_image
-from codec.registry import default_model, list_models, model_info
+from codec.contract import LAYERS, DecodeOptions
+from codec.registry import default_model, list_models, media_for_path, model_info
 from codec.trim import trim
 
 
@@ -62,30 +62,27 @@ def main():
         src = sources(a.data, Path(tmp))
         jobs = [(name, default) for name in src] + [("natural", m.name) for m in list_models() if m.name != default]
         for name, model in jobs:
-            data = encode_picture(read_image(src[name], 10**8), model)
+            data = encode_item(media_for_path(str(src[name])).read(str(src[name]), 10**8), model)[0]
             fname = f"{name}.{model}.strata"
             (a.out / fname).write_bytes(data)
             cuts = [None]
-            if model_info(model).progressive and name == "natural":
+            if LAYERS in model_info(model).codec.capabilities and name == "natural":
                 n = trim(data, layers=0)[2]
                 ends = sorted({len(trim(data, layers=k)[0]) for k in (0, 1, n // 3, n // 2, n - 1)})
                 cuts += ends + [ends[-1] + 7]  # layer ends, then a cut inside the next layer
             for cut in cuts:
-                img, report = decode_stream(data[:cut] if cut else data, want_latent=True)
+                stream = data[:cut] if cut else data
+                img, report = decode_stream(stream, DecodeOptions(want_latent=True))
                 entries.append({"file": fname, "source": name, "sha256": hashlib.sha256(data).hexdigest(),
                                 "bytes": cut, "model": model, "model_sha256": model_info(model).sha256,
                                 "format_version": VERSION,
                                 "decoder": {"threads": [1, 2], "max_pixels": "default"},
-                                "width": img.width, "height": img.height, "mode": img.mode,
-                                "decoded_sha256": pixels_sha256(img), "latent_sha256": report.latent_sha256})
+                                "width": report.header.width, "height": report.header.height, "mode": report.header.mode,
+                                "decoded_sha256": output_sha256(img, stream), "latent_sha256": report.latent_sha256})
     made = {e["file"] + str(e.get("bytes")) for e in entries}
     registered = {m.name: m.sha256 for m in list_models()}
     kept = [e for k, e in old.items() if k not in made and registered.get(e["model"]) == e["model_sha256"]
             and (a.out / e["file"]).exists()]
-    for e in kept:  # entries from before latent hashes: add the field, change nothing else
-        if "latent_sha256" not in e:
-            _, report = decode_stream(entry_stream(a.out, e), want_latent=True)
-            e["latent_sha256"] = report.latent_sha256
     for e in entries:
         prev = old.get(e["file"] + str(e.get("bytes")))
         same_version = prev and prev["format_version"] == e["format_version"] and prev["model_sha256"] == e["model_sha256"]

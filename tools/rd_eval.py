@@ -21,11 +21,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from codec.eval.baselines import BASELINES
-from codec.eval.bd import METHOD
-from codec.eval.report import bd_markdown, bd_table, load_results, plot_rd
+from codec.contract import EFFORT as CAN_EFFORT, LAYERS
+from codec.image.eval.baselines import BASELINES
+from codec.rd.bd import METHOD
+from codec.rd.report import bd_markdown, bd_table, load_results, plot_rd
 from codec.errors import StrataError
-from codec.eval.runner import eval_baseline, eval_strata, eval_strata_progressive, load_folder, results_json
+from codec.image.eval.runner import eval_baseline, eval_strata, load_folder, results_json
 from codec.registry import default_model, list_models, model_info
 
 ANCHORS_FOR_PLOT = ["vtm", "bpg_444_x265_ycbcr", "compressai-mbt2018-mean_mse_cpu",
@@ -39,18 +40,18 @@ RANGE = (0.15, 1.0)  # the progressive codec's goal range (issue 5)
 def evaluate(codec: str, images, per_image: bool) -> dict:
     if codec in EFFORT:
         effort = EFFORT[codec]
-        models = [m for m in list_models(current_only=True) if m.architecture == "mean-scale-hyperprior"]
+        models = [m for m in list_models(current_only=True) if CAN_EFFORT in m.codec.capabilities]
         rows = [r for m in tqdm(models, desc=codec) for r in eval_strata(m.name, images, effort)]
         name, desc = "strata-hyperprior", "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
         if effort:
             name, desc = f"{name}-effort{effort}", f"{desc}; encoder effort {effort}"
         return results_json(name, desc, rows, per_image)
     if codec == "strata-progressive":
-        progressive = [m.name for m in list_models() if m.progressive]
-        if not progressive:
+        layered = [m.name for m in list_models() if LAYERS in m.codec.capabilities]
+        if not layered:
             raise RuntimeError("no progressive model is installed")
-        name = default_model() if model_info(default_model()).progressive else progressive[0]
-        rows = eval_strata_progressive(name, images)
+        name = default_model() if default_model() in layered else layered[0]
+        rows = eval_strata(name, images)
         desc = f"Strata progressive ({name}): one file per image, truncated at every layer end"
         return results_json("strata-progressive", desc, rows, per_image)
     b = BASELINES[codec]

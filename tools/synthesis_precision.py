@@ -23,29 +23,27 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    from codec import image_codec as ic
-    from codec.eval.metrics import psnr_rgb
-    from codec.eval.runner import load_folder
+    from codec import container
+    from codec.contract import LAYERS, DecodeOptions, EncodeOptions
+    from codec.image.eval.runner import load_folder
+    from codec.image.io import Picture
+    from codec.image.metrics import psnr_rgb
     from codec.registry import default_model, load_model_variant, model_info
 
     info = model_info(a.model or default_model())
-    models = {d: load_model_variant(info.name, synthesis=d)[0] for d in ("float32", "bfloat16")}
+    codecs = {d: info.codec(info, load_model_variant(info.name, synthesis=d)[0]) for d in ("float32", "bfloat16")}
     images = load_folder(a.data)
-    points = {"base only": 0, "full": None} if info.progressive else {"full": None}
-    res = {(d, k): ([], []) for d in models for k in points}
+    points = {"base only": 0, "full": None} if LAYERS in info.codec.capabilities else {"full": None}
+    res = {(d, k): ([], []) for d in codecs for k in points}
     for name, rgb in images:
-        h, w = rgb.shape[:2]
-        enc = models["float32"]  # the encoder does not run the synthesis
-        if info.progressive:
-            z, y, layers = ic.compress_progressive(enc, rgb)
-        else:
-            (z, y), layers = ic.compress_rgb(enc, rgb), None
+        # the encoder does not run the synthesis: one stream serves both decoders
+        data, _ = codecs["float32"].encode(Picture(rgb, None, "RGB", 8), EncodeOptions())
+        stream = container.parse(data, 1 << 62)
         for (dtype, point), (psnrs, times) in res.items():
-            kept = None if layers is None else layers[:points[point]]
             t = time.perf_counter()
-            out = ic.decode_rgb(models[dtype], z, y, kept, w, h)
+            img, _ = codecs[dtype].decode(stream, DecodeOptions(layers=points[point]))
             times.append(time.perf_counter() - t)
-            psnrs.append(psnr_rgb(out, rgb))
+            psnrs.append(psnr_rgb(np.asarray(img), rgb))
     print(f"model {info.name}, {len(images)} images of {a.data}, {a.threads} threads")
     for (dtype, point), (psnrs, times) in res.items():
         print(f"{point:>9} {dtype:>8}: {np.mean(psnrs):.3f} dB, decode {statistics.median(times):.3f} s (median)")

@@ -7,8 +7,8 @@
 Rerunning the same command resumes from OUT/last.pt. Export the result as shipped weights with
 tools/export_weights.py.
 """
-from codec.training.cli_args import train_from_command_line
-from codec.training.loop import TrainConfig, train
+from codec.image.training.command import train_from_command_line
+from codec.image.training.loop import TrainConfig, train
 
 if __name__ == "__main__":
     train_from_command_line(TrainConfig, train, __doc__, n_val=8)

@@ -10,8 +10,8 @@ higher-rate hyperprior checkpoint (both made with tools/train_image.py):
 `--init-from CKPT` starts instead from a progressive checkpoint's weights (fresh optimizer and step
 count), to fine-tune it at another lambda. Rerunning the same command resumes from OUT/last.pt. Export with tools/export_weights.py.
 """
-from codec.training.cli_args import train_from_command_line
-from codec.training.progressive_loop import ProgressiveConfig, train
+from codec.image.training.command import train_from_command_line
+from codec.image.training.progressive_loop import ProgressiveConfig, train
 
 if __name__ == "__main__":
     train_from_command_line(ProgressiveConfig, train, __doc__, n_val=4)

@@ -1,1 +1,1 @@
-"""Training library for the image models (the scripts in tools/ are thin wrappers)."""
+"""Kind-neutral training driver: schedule, resume, checkpoints, progress, config parsing."""

@@ -19,6 +19,8 @@ from typing import Callable
 import torch
 from tqdm import tqdm
 
+from ..errors import OptionError
+
 LOG_EVERY = 50
 # Entropy-coding tables are rebuilt at export; they never travel between checkpoints and models.
 CODING_TABLES = ("_cdf", "_offset", "scale_table")
@@ -41,7 +43,7 @@ def use_autocast(precision: str, device: str) -> bool:
     """Whether the transforms train under bf16 autocast: "auto" picks it on CUDA and on CPUs
     with bf16 units, fp32 elsewhere."""
     if precision not in PRECISIONS:
-        raise SystemExit(f"--precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        raise OptionError("precision", f"must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "auto":
         return device == "cuda" or cpu_has_fast_bf16()
     return precision == "bf16"

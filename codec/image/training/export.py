@@ -6,8 +6,8 @@ from pathlib import Path
 
 import torch
 
-from ..registry import WEIGHTS_DIR, build, file_sha256
-from .driver import without_coding_tables
+from ...registry import WEIGHTS_DIR, build, file_sha256
+from ...training.driver import without_coding_tables
 
 
 def model_from_checkpoint(checkpoint: Path, model_args: dict | None = None):

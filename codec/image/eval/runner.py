@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ..image_codec import decode_stream, encode_picture
-from ..image_io import Picture, read_image
-from ..training.data import list_images
+from ...api import decode_stream, encode_item
+from ...contract import LAYERS, EncodeOptions
+from ...registry import model_info
+from ...trim import trim
+from ..io import Picture, list_images, read_image
+from ..metrics import bpp, ms_ssim_rgb, psnr_rgb
 from .baselines import Baseline, code
-from .metrics import ms_ssim_rgb, psnr_rgb
 
 MAX_PIXELS = 10**9
 METRICS = ("bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", "decoding_time")
@@ -33,40 +35,27 @@ def load_folder(folder: str | Path) -> list[tuple[str, np.ndarray]]:
 
 
 def _row(name, point, nbytes, rgb, out, t_enc, t_dec):
-    h, w = rgb.shape[:2]
-    return {"image": name, "point": point, "bpp": nbytes * 8 / (h * w), "psnr-rgb": psnr_rgb(out, rgb),
+    return {"image": name, "point": point, "bpp": bpp(nbytes, rgb), "psnr-rgb": psnr_rgb(out, rgb),
             "ms-ssim-rgb": ms_ssim_rgb(out, rgb), "encoding_time": t_enc, "decoding_time": t_dec}
 
 
-def eval_strata(model: str, images, effort: int = 0) -> list[dict]:
+def eval_strata(model: str, images, effort: int = 0, every_layer: bool = True) -> list[dict]:
+    """Encode each image with a Strata model and decode it. Layered models (every_layer): one
+    full file per image, decoded truncated at every layer end (the bytes `strata trim` keeps),
+    point k = the first k layers, encoding time that of the full file; other models: one point."""
+    layered = every_layer and LAYERS in model_info(model).codec.capabilities
     rows = []
     for name, rgb in tqdm(images, desc=model, leave=False):
         t0 = time.perf_counter()
-        data = encode_picture(Picture(rgb, None, "RGB", 8), model, effort=effort)
-        t1 = time.perf_counter()
-        img, _ = decode_stream(data)
-        t2 = time.perf_counter()
-        rows.append(_row(name, model, len(data), rgb, np.asarray(img), t1 - t0, t2 - t1))
-    return rows
-
-
-def eval_strata_progressive(model: str, images) -> list[dict]:
-    """One full file per image, decoded truncated at every layer end (the bytes `strata trim`
-    keeps): point k = base + k residual layers. Encoding time is that of the full file."""
-    from ..trim import trim
-    rows = []
-    for name, rgb in tqdm(images, desc=model, leave=False):
-        t0 = time.perf_counter()
-        data = encode_picture(Picture(rgb, None, "RGB", 8), model)
+        data, _ = encode_item(Picture(rgb, None, "RGB", 8), model, EncodeOptions(effort=effort))
         t_enc = time.perf_counter() - t0
-        n = trim(data, layers=0)[2]
-        for k in range(n + 1):
-            prefix = trim(data, layers=k)[0]
+        cuts = [(trim(data, layers=k)[0], f"{model}@{k:02d}") for k in range(trim(data, layers=0)[2] + 1)] \
+            if layered else [(data, model)]
+        for prefix, point in cuts:
             t1 = time.perf_counter()
-            img, rep = decode_stream(prefix)
+            img, _ = decode_stream(prefix)
             t2 = time.perf_counter()
-            assert rep.layers == k
-            rows.append(_row(name, f"{model}@{k:02d}", len(prefix), rgb, np.asarray(img), t_enc, t2 - t1))
+            rows.append(_row(name, point, len(prefix), rgb, np.asarray(img), t_enc, t2 - t1))
     return rows
 
 

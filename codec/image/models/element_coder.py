@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from compressai.ans import RansDecoder, RansEncoder
 
+from ...errors import StrataError
+from .compressai_parts import RansDecoder, RansEncoder, rans_tables
 from .rans_guard import max_string_bytes, padded
-from ..errors import StrataError
 
 
 class ElementCoder:
     def __init__(self, gaussian_conditional):
-        gc = gaussian_conditional
-        self.cdfs = gc._quantized_cdf.tolist()
-        self.lengths = gc._cdf_length.reshape(-1).int().tolist()
-        self.offsets = gc._offset.reshape(-1).int().tolist()
+        self.cdfs, self.lengths, self.offsets = rans_tables(gaussian_conditional)
 
     def encode(self, symbols: torch.Tensor, indexes: torch.Tensor) -> bytes:
         """symbols: integer-valued tensor; indexes: scale-table indexes, same numel."""

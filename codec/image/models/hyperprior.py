@@ -13,34 +13,26 @@ Data flow::
     x_hat <--g_s-- y_hat <--[GaussianConditional(scales, means)]-- y
 
 Contract (as CompressAI's latent codecs): `forward` trains (noisy quantization, likelihoods),
-`compress` produces entropy-coded strings, `decompress` turns them back into an image tensor.
-`compress`/`decompress` take and return tensors padded to `STRIDE`; padding, tiling and the
-container live in `codec.image_codec`.
+`compress_latent` turns a latent into entropy-coded strings, `decompress_latent` turns them back
+into the exact latent; `analyse` / `synthesise` are the transforms at coding time (tiled). Tensors
+are padded to `STRIDE`; padding and the container live in `codec.image.coding` and
+`codec.image.codecs`. The progressive model reuses this whole model as its base layer.
 """
 from __future__ import annotations
 
-import math
 from contextlib import nullcontext
-
-import warnings
 
 import torch
 from torch import nn
 
-with warnings.catch_warnings():  # CompressAI's import-time torch.jit deprecation chatter
-    warnings.simplefilter("ignore", FutureWarning)
-    from compressai.entropy_models import EntropyBottleneck, GaussianConditional
-    from compressai.layers import GDN
-    from compressai.ops import quantize_ste
-
+from ...errors import StrataError
+from .compressai_parts import (GDN, CompressionModule, EntropyBottleneck, GaussianConditional,
+                               default_scale_table, quantize_ste, z_medians)
 from .exact import ExactSequential
-from ..errors import StrataError
 from .rans_guard import max_string_bytes, padded
 from .subpixel import for_inference
 from .tiling import tiled_apply
 
-# Scale table of the Gaussian conditional (as in CompressAI): 64 log-spaced stds in [0.11, 256].
-SCALES_MIN, SCALES_MAX, SCALES_LEVELS = 0.11, 256, 64
 STRIDE = 64  # total downsampling of g_a (16) times h_a (4)
 LATENT_STRIDE = 16
 
@@ -66,10 +58,6 @@ def synthesis_transform(N: int, M: int) -> nn.Sequential:
         _deconv(N, N), GDN(N, inverse=True), _deconv(N, 3))
 
 
-def scale_table() -> torch.Tensor:
-    return torch.exp(torch.linspace(math.log(SCALES_MIN), math.log(SCALES_MAX), SCALES_LEVELS))
-
-
 SYNTHESIS_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
@@ -79,7 +67,20 @@ def synthesis_dtype(name: str) -> torch.dtype:
     return SYNTHESIS_DTYPES[name]
 
 
-class MeanScaleHyperprior(nn.Module):
+def amp_context(x: torch.Tensor, autocast: bool):
+    """bf16 autocast on x's device for the transforms, or nothing."""
+    return torch.autocast(x.device.type, dtype=torch.bfloat16) if autocast else nullcontext()
+
+
+def scale_indexes(gc: GaussianConditional, scales: torch.Tensor) -> torch.Tensor:
+    """Index into the scale table of each std: same result as CompressAI's build_indexes (the
+    count of table entries below the std, table end excluded), by binary search instead of 64
+    full-tensor passes."""
+    scales = gc.lower_bound_scale(scales).contiguous()
+    return torch.searchsorted(gc.scale_table[:-1].contiguous(), scales).int()
+
+
+class MeanScaleHyperprior(CompressionModule):
     """N: channels of the transforms; M: channels of the latent y; synthesis: the dtype g_s runs
     in at coding time ("float32", or "bfloat16": about twice as fast, see subpixel.py). It is an
     architecture argument because it decides the decoded bits."""
@@ -108,7 +109,7 @@ class MeanScaleHyperprior(nn.Module):
         ste: "mixed quantization" (Minnen & Singh 2020): the rate still comes from noisy y, but
         g_s sees y rounded around its mean (straight-through gradient), exactly what the decoder
         will see, so the synthesis stops paying for the noise/rounding mismatch."""
-        amp = torch.autocast(x.device.type, dtype=torch.bfloat16) if autocast else nullcontext()
+        amp = amp_context(x, autocast)
         with amp:
             y = self.g_a(x)
             z = self.h_a(y)
@@ -124,6 +125,21 @@ class MeanScaleHyperprior(nn.Module):
             x_hat = self.g_s(y_hat)
         return {"x_hat": x_hat.float(), "likelihoods": {"y": y_lik, "z": z_lik}}
 
+    @torch.no_grad()
+    def decoded_latent(self, x: torch.Tensor, autocast: bool = False):
+        """Training form of what the decoder rebuilds, for a frozen use of this model (the
+        progressive base): (y_hat, scales). z is rounded around its medians, y around its means,
+        as at coding time (the float h_s stands in for the exact one)."""
+        amp = amp_context(x, autocast)
+        with amp:
+            y = self.g_a(x)
+            z = self.h_a(y)
+        eb = self.entropy_bottleneck
+        z_hat = eb.quantize(z.float(), "dequantize", z_medians(eb))
+        with amp:
+            scales, means = self.h_s(z_hat).float().chunk(2, 1)
+        return torch.round(y.float() - means) + means, scales
+
     def aux_loss(self) -> torch.Tensor:
         return self.entropy_bottleneck.loss()
 
@@ -134,7 +150,7 @@ class MeanScaleHyperprior(nn.Module):
         Shipped weights carry these tables; loading them never recomputes them, because a
         recomputation in floating point could differ between machines.
         """
-        self.gaussian_conditional.update_scale_table(scale_table(), force=True)
+        self.gaussian_conditional.update_scale_table(default_scale_table(), force=True)
         self.entropy_bottleneck.update(force=True)
         self.prepare_coding()
 
@@ -144,12 +160,7 @@ class MeanScaleHyperprior(nn.Module):
         self._coding = {"h_s": ExactSequential(self.h_s), "g_s": for_inference(self.g_s, self.synthesis_dtype)}
 
     def scale_indexes(self, scales: torch.Tensor) -> torch.Tensor:
-        """Index into the scale table of each std: same result as CompressAI's build_indexes
-        (the count of table entries below the std, table end excluded), by binary search
-        instead of 64 full-tensor passes."""
-        gc = self.gaussian_conditional
-        scales = gc.lower_bound_scale(scales).contiguous()
-        return torch.searchsorted(gc.scale_table[:-1].contiguous(), scales).int()
+        return scale_indexes(self.gaussian_conditional, scales)
 
     def entropy_parameters(self, z_hat: torch.Tensor):
         """Scales and means of y from z_hat, bit-identical on every machine (see exact.py)."""
@@ -196,15 +207,3 @@ class MeanScaleHyperprior(nn.Module):
         # the same bits whatever the thread count (tested).
         y_hat = y_hat.contiguous(memory_format=torch.channels_last)
         return tiled_apply(self._coding["g_s"], y_hat, scale=LATENT_STRIDE)
-
-    @torch.no_grad()
-    def compress(self, x: torch.Tensor) -> tuple[bytes, bytes, tuple[int, int]]:
-        """x: 1x3xHxW in [0,1], H and W multiples of STRIDE. Returns (z_string, y_string, z_shape)."""
-        z_string, y_string, z_shape, _, _ = self.compress_latent(self.analyse(x))
-        return z_string, y_string, z_shape
-
-    @torch.no_grad()
-    def decompress(self, z_string: bytes, y_string: bytes, z_shape: tuple[int, int]) -> torch.Tensor:
-        """Inverse of compress: returns 1x3xHxW, unclamped."""
-        y_hat, _ = self.decompress_latent(z_string, y_string, z_shape)
-        return self.synthesise(y_hat)

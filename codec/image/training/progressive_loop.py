@@ -12,20 +12,18 @@ the low qualities of gradient until they decoded worse than the base layer alone
 """
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from ..eval.metrics import psnr_rgb
-from ..image_codec import decompress_progressive, compress_progressive
+from ...errors import StrataError
+from ...training.driver import Saved, load_weights, model_state, resume, run, stop_on_sigterm, use_autocast
 from ..models.hyperprior import STRIDE
 from ..models.progressive import ProgressiveVAM
 from .data import CropSampler, load_rgb, require_crop_multiple
-from .driver import use_autocast, Saved, load_weights, model_state, resume, run, stop_on_sigterm
+from .validate import val_line, validate
 
 
 @dataclass
@@ -61,22 +59,6 @@ def init_from_hyperpriors(model: ProgressiveVAM, base_ckpt: str, top_ckpt: str) 
         dst.load_state_dict({k[len(src):]: v for k, v in top.items() if k.startswith(src)})
 
 
-@torch.no_grad()
-def validate(model: ProgressiveVAM, images: list[np.ndarray]) -> dict:
-    """Real coding: bpp (string lengths) and PSNR at base only, at the REM layer and in full."""
-    m = copy.deepcopy(model).float().eval()
-    m.update()
-    points = {"base": 0, "rem": m.rem_layer, "full": m.n_layers}
-    res = {k: {"bpp": [], "psnr": []} for k in points}
-    for im in images:
-        h, w = im.shape[:2]
-        z, y, layers = compress_progressive(m, im)
-        for key, k in points.items():
-            res[key]["psnr"].append(psnr_rgb(decompress_progressive(m, z, y, layers[:k], w, h), im))
-            res[key]["bpp"].append((len(z) + len(y) + sum(map(len, layers[:k]))) * 8 / (h * w))
-    return {k: {s: float(np.mean(v)) for s, v in d.items()} for k, d in res.items()}
-
-
 def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     require_crop_multiple(cfg.crop, STRIDE)
     stop_on_sigterm()
@@ -92,7 +74,7 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
         print(f"weights from {cfg.init_from}")
     elif fresh:
         if not (cfg.init_base and cfg.init_top):
-            raise SystemExit("a fresh run needs --init-from, or both --init-base and --init-top")
+            raise StrataError("a fresh run needs init_from, or both init_base and init_top")
         init_from_hyperpriors(model, cfg.init_base, cfg.init_top)
         print(f"base from {cfg.init_base}, top transforms from {cfg.init_top}")
     model = model.to(device).to(memory_format=torch.channels_last)
@@ -129,8 +111,7 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
         return {"loss": float(loss), "bpp_res": float(bpp),
                 "psnr_full": 10 * math.log10(1 / max(mse_full, 1e-10)) if full.any() else float("nan")}
 
-    def val_line(v: dict) -> str:
-        return ", ".join(f"{k} {d['bpp']:.3f} bpp {d['psnr']:.2f} dB" for k, d in v.items())
-
-    return run(cfg, out, saved, step, opt, train_step, lambda: validate(model, val_images), val_line,
+    points = {"base": 0, "rem": model.rem_layer, "full": model.n_layers}
+    return run(cfg, out, saved, step, opt, train_step,
+               lambda: validate(model, cfg.architecture, val_images, points), val_line,
                show=("loss", "bpp_res", "psnr_full"))

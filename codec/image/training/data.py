@@ -7,11 +7,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+from ...errors import OptionError
+from ..io import list_images
 
-
-def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def split_train_val(root: Path, n_val: int = 8) -> tuple[list[Path], list[Path]]:
@@ -30,7 +28,7 @@ def require_crop_multiple(crop: int, stride: int) -> None:
     """A crop the model's coarsest grid (z's) does not tile exactly fails deep in the first step
     with a shape error: refuse it up front, in one line."""
     if crop % stride:
-        raise SystemExit(f"--crop must be a multiple of {stride}, not {crop}")
+        raise OptionError("crop", f"must be a multiple of {stride}, not {crop}")
 
 
 def load_rgb(path: Path) -> np.ndarray:

@@ -10,7 +10,7 @@ Valid strings decode exactly as before, since the decoder never reaches the padd
 """
 from __future__ import annotations
 
-from ..errors import StrataError
+from ...errors import StrataError
 
 BYTES_PER_SYMBOL = 16  # upper bound of reads per symbol past the data
 BYTES_PER_DATA_BYTE = 128  # upper bound of bypass-run reads caused per byte of data

@@ -29,14 +29,10 @@ on each side), so peak memory does not grow with the image.
 from __future__ import annotations
 
 import math
-import warnings
 
 import torch
 
-with warnings.catch_warnings():  # CompressAI's import-time torch.jit deprecation chatter
-    warnings.simplefilter("ignore", FutureWarning)
-    from compressai.ops import quantize_ste
-
+from .compressai_parts import likelihood, quantize_ste
 from .subpixel import for_inference
 
 EFFORT_STEPS = (0, 12, 40)  # Adam steps per window, indexed by --effort
@@ -54,8 +50,7 @@ LAMBDA_SCALE = 0.4
 def _y_bits(model, y_values, scales, means):
     """Bits of y at these values (rounded: the real rate; noisy: the surrogate), summed in
     float64: a float32 sum's rounding depends on the thread count."""
-    gc = model.gaussian_conditional
-    lik = gc.likelihood_lower_bound(gc._likelihood(y_values, scales, means))
+    lik = likelihood(model.gaussian_conditional, y_values, scales, means)
     return -torch.log2(lik).double().sum()
 
 

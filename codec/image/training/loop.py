@@ -7,19 +7,17 @@ resumed at will.
 """
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from ..eval.metrics import psnr_rgb
-from ..image_codec import compress_rgb, decompress_rgb
+from ...errors import OptionError
+from ...training.driver import Saved, load_weights, resume, run, stop_on_sigterm, use_autocast
 from ..models.hyperprior import STRIDE, MeanScaleHyperprior
 from .data import CropSampler, load_rgb, require_crop_multiple
-from .driver import use_autocast, Saved, load_weights, resume, run, stop_on_sigterm
+from .validate import val_line, validate
 
 
 # "noise": additive uniform noise (the recorded commands of the -2 and older weights);
@@ -57,23 +55,9 @@ def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> tuple[torch.Tensor, flo
     return lmbda * 255**2 * mse + bpp, float(bpp), float(mse)
 
 
-@torch.no_grad()
-def validate(model: MeanScaleHyperprior, images: list[np.ndarray]) -> dict:
-    """Real coding on whole validation images: bpp from string lengths, PSNR on 8-bit output."""
-    m = copy.deepcopy(model).float().eval()
-    m.update()
-    bpps, psnrs = [], []
-    for im in images:
-        h, w = im.shape[:2]
-        zs, ys = compress_rgb(m, im)
-        psnrs.append(psnr_rgb(decompress_rgb(m, zs, ys, w, h), im))
-        bpps.append((len(zs) + len(ys)) * 8 / (h * w))
-    return {"bpp": float(np.mean(bpps)), "psnr": float(np.mean(psnrs))}
-
-
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
     if cfg.quant not in QUANT_MODES:
-        raise SystemExit(f"--quant must be one of {', '.join(QUANT_MODES)}, not {cfg.quant!r}")
+        raise OptionError("quant", f"must be one of {', '.join(QUANT_MODES)}, not {cfg.quant!r}")
     require_crop_multiple(cfg.crop, STRIDE)
     ste = cfg.quant == "ste"
     stop_on_sigterm()
@@ -114,5 +98,6 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
         return {"loss": float(loss), "bpp": bpp, "psnr": 10 * math.log10(1 / max(mse, 1e-10)),
                 "aux": float(aux)}
 
-    return run(cfg, out, saved, step, opt, train_step, lambda: validate(model, val_images),
-               lambda v: f"val bpp {v['bpp']:.4f} psnr {v['psnr']:.2f} dB", show=("loss", "bpp", "psnr"))
+    return run(cfg, out, saved, step, opt, train_step,
+               lambda: validate(model, "mean-scale-hyperprior", val_images, {"val": None}), val_line,
+               show=("loss", "bpp", "psnr"))

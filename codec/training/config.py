@@ -4,13 +4,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from .data import split_train_val
 
 
-def parse_config(cls, doc: str):
-    """Parse sys.argv into cls; `data` (one or more folders) defaults to ../shared/data/bsds500."""
+def parse_config(cls, doc: str, data_default: str):
+    """Parse sys.argv into cls; `data` (one or more folders) defaults to data_default."""
     p = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", nargs="+", default=["../shared/data/bsds500"],
+    p.add_argument("--data", nargs="+", default=[data_default],
                    help="folders of training images, mixed (e.g. bsds500 and urban100); each "
                         "keeps its own validation images (its val/ folder, else its last 8)")
     for f in dataclasses.fields(cls):
@@ -20,15 +19,3 @@ def parse_config(cls, doc: str):
         p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=f.default,
                        required=f.default is dataclasses.MISSING)
     return cls(**vars(p.parse_args()))
-
-
-def train_from_command_line(cls, train, doc: str, n_val: int) -> None:
-    """Parse the config, split the data folder and train on it, validating on n_val images."""
-    cfg = parse_config(cls, doc)
-    train_files, val_files = [], []
-    for folder in cfg.data:  # n_val validation images from each folder
-        t, v = split_train_val(folder)
-        train_files += t
-        val_files += v[:n_val]
-    print(f"{len(train_files)} training images, {len(val_files)} validation images")
-    train(cfg, train_files, val_files)

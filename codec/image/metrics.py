@@ -9,6 +9,11 @@ import torch
 MS_SSIM_MIN_SIDE = 161  # 5 scales of an 11-tap window need more than (11 - 1) * 2**4 pixels
 
 
+def bpp(nbytes: int, image: np.ndarray) -> float:
+    """Bits per pixel of nbytes for an HxW(xC) image."""
+    return nbytes * 8 / (image.shape[0] * image.shape[1])
+
+
 def psnr_rgb(a: np.ndarray, b: np.ndarray) -> float:
     """PSNR in dB of two HxWx3 uint8 images (MSE over all samples, peak 255)."""
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))

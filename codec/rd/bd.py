@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 METHOD = "Bjontegaard (VCEG-M33): cubic polynomial fit of log-rate over PSNR, overlapping PSNR range"
-METHOD_PSNR = "Bjontegaard (VCEG-M33): cubic polynomial fit of PSNR over log-rate, overlapping rate range"
 
 
 def _integral_gap(x_a, y_a, x_b, y_b) -> float | None:
@@ -49,11 +48,3 @@ def bd_psnr(rate_ref, psnr_ref, rate_test, psnr_test) -> float | None:
     r1, p1 = _check(rate_ref, psnr_ref)
     r2, p2 = _check(rate_test, psnr_test)
     return _integral_gap(np.log(r1), p1, np.log(r2), p2)
-
-
-def bd_of(ref: dict, test: dict) -> dict:
-    """BD figures of two results in CompressAI's schema."""
-    a, b = ref["results"], test["results"]
-    return {"bd_rate_percent": bd_rate(a["bpp"], a["psnr-rgb"], b["bpp"], b["psnr-rgb"]),
-            "bd_psnr_db": bd_psnr(a["bpp"], a["psnr-rgb"], b["bpp"], b["psnr-rgb"]),
-            "method": METHOD}

@@ -14,8 +14,6 @@ Input policy (documented in the README):
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +21,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import StrataError
+from ..atomic import atomic_write
+from ..errors import StrataError
 
 _16BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def list_images(folder: Path) -> list[Path]:
+    """The image files under a folder (recursively), sorted: training and evaluation sets."""
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 @dataclass
@@ -60,6 +65,18 @@ def read_image(path: str | Path, max_pixels: int) -> Picture:
         raise
     except Exception as e:  # Pillow raises many types on malformed files
         raise StrataError(f"{path}: cannot read image ({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+
+
+def picture_from_object(obj) -> Picture | None:
+    """A Picture for the API: a PIL image (the input policy applies) or an HxWx3 / HxW uint8
+    array; None for anything else."""
+    if isinstance(obj, Picture):
+        return obj
+    if isinstance(obj, Image.Image):
+        return _to_picture(ImageOps.exif_transpose(obj))
+    if isinstance(obj, np.ndarray) and obj.dtype == np.uint8 and (obj.ndim == 2 or obj.ndim == 3 and obj.shape[2] in (3, 4)):
+        return _to_picture(Image.fromarray(np.ascontiguousarray(obj)))
+    return None
 
 
 def _to_picture(im: Image.Image) -> Picture:
@@ -109,30 +126,6 @@ def to_pil(rgb: np.ndarray, alpha: np.ndarray | None, mode: str) -> Image.Image:
         planes.append(alpha if alpha is not None else np.full(rgb.shape[:2], 255, np.uint8))
     arr = planes[0] if len(planes) == 1 else np.stack(planes, axis=2)
     return Image.fromarray(np.ascontiguousarray(arr), mode)
-
-
-def atomic_write(path: str | Path, write) -> None:
-    """Write via a temporary file in the destination folder, then rename: never a partial output."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise StrataError(f"output folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=".strata-", suffix=".tmp", dir=folder)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def save_image(img: Image.Image, path: str | Path) -> None:

@@ -1,0 +1,178 @@
+"""The codec contract: what every model kind (single-rate, progressive, and those to come)
+and every stream kind (image, point cloud) implements, so that callers never branch on a kind.
+
+    input file --Media.read--> item --Codec.encode--> chunks --container.pack--> stream bytes
+    stream bytes --container.parse--> Stream --Codec.decode--> (item, DecodeReport) --Media.write--> file
+
+- A `Media` is one stream kind's side of the world: which input files it claims, how it reads
+  and writes them (with the input policy), how `info` describes a header. One per `Kind`.
+- A `Codec` is one architecture's stream coding: it holds a loaded model and implements
+  `encode` / `decode`; its class declares `capabilities` (LAYERS: a stream in layers that
+  `trim` and `--layers` cut; EFFORT: encoder effort levels; ADAPTERS; INTEGER_SYNTHESIS) and
+  checks, before any model is loaded, what can be checked (`check_options`, `check_stream`).
+
+Codec and Media classes register themselves with `codec.registry` where they are defined; this
+module imports neither torch nor any kind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from .container import ChunkType, Header, Kind, Stream
+from .errors import OptionError, StrataError
+
+# Capabilities a codec class may declare.
+LAYERS = "layers"  # the stream is a prefix-decodable sequence of layer chunks
+EFFORT = "effort"  # the encoder can spend time for quality (decoder unchanged)
+ADAPTERS = "adapters"  # decoder-side domain adapters
+INTEGER_SYNTHESIS = "integer-synthesis"  # the synthesis runs in integer arithmetic
+
+
+@dataclass
+class EncodeOptions:
+    """How to encode. layers / bpp / psnr: how much of a layered stream to write (at most one;
+    all layers when none); effort: encoder effort level (0 = the model's plain encoder)."""
+    layers: int | None = None
+    bpp: float | None = None
+    psnr: float | None = None
+    effort: int = 0
+
+    def target_set(self) -> bool:
+        return any(v is not None for v in (self.layers, self.bpp, self.psnr))
+
+
+@dataclass
+class DecodeOptions:
+    """How to decode. layers: use only the first K layers of a layered stream; want_latent: also
+    hash the decoded latent (conformance)."""
+    layers: int | None = None
+    want_latent: bool = False
+
+
+@dataclass
+class EncodeReport:
+    header: Header
+    nbytes: int
+    layers: int | None = None  # layers written (layered codecs)
+    layers_total: int | None = None  # layers the model defines
+
+
+@dataclass
+class DecodeReport:
+    header: Header
+    torn_bytes: int
+    layers: int | None = None  # layers used (layered codecs)
+    layers_in_stream: int | None = None
+    layers_total: int | None = None  # layers the model defines
+    latent_sha256: str | None = None  # only when asked for (DecodeOptions.want_latent)
+    extra: dict = field(default_factory=dict)
+
+
+class Media:
+    """One stream kind's inputs and outputs. Subclasses set `kind` and `name`."""
+    kind: ClassVar[Kind]
+    name: ClassVar[str]
+    suffixes: ClassVar[frozenset[str] | None] = None  # claimed input suffixes; None: the fallback
+
+    @classmethod
+    def claims(cls, path: str) -> bool:
+        from pathlib import Path
+        return cls.suffixes is not None and Path(path).suffix.lower() in cls.suffixes
+
+    def read(self, path: str, max_units: int) -> Any:
+        """The item in a file, under the size cap (clear StrataError otherwise)."""
+        raise NotImplementedError
+
+    def from_object(self, obj) -> Any | None:
+        """The item for an in-memory object (API), or None when this media does not take it."""
+        return None
+
+    def write(self, item, path: str) -> None:
+        """Write a decoded item atomically."""
+        raise NotImplementedError
+
+    def describe(self, header: Header) -> str:
+        """One line about the size and mode recorded in a header (`strata info`)."""
+        return f"{header.width}x{header.height}"
+
+    def describe_item(self, item) -> str:
+        return ""
+
+    def describe_output(self, item) -> str:
+        """One line about a decoded item."""
+        return ""
+
+    def item_sha256(self, item) -> str:
+        """Hash of a decoded item's content (conformance): not of a file, whose bytes depend on
+        the writer."""
+        raise NotImplementedError
+
+    def item_close(self, item, reference) -> str | None:
+        """None when a decode on another backend matches the reference decode within the
+        kind's stated tolerance, else a one-line reason."""
+        raise NotImplementedError
+
+    rate_unit: ClassVar[str] = "bpp"
+
+
+class Codec:
+    """Stream coding of one architecture. Instances hold a loaded model (`model`) and its
+    registry entry (`info`); class methods work without the model (and without torch)."""
+    architecture: ClassVar[str]  # set by registry.register_codec
+    kind: ClassVar[Kind]
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    layer_chunk: ClassVar[ChunkType | None] = None  # the chunk type of a layer (LAYERS)
+    required_chunks: ClassVar[tuple[ChunkType, ...]] = ()  # a stream without them is truncated
+
+    def __init__(self, info, model):
+        self.info, self.model = info, model
+
+    # ---------------------------------------------------------------- without the model
+    @classmethod
+    def build_model(cls, args: dict):
+        """A fresh model of this architecture (untrained)."""
+        raise NotImplementedError
+
+    @classmethod
+    def check_options(cls, info, options: EncodeOptions) -> None:
+        """Refuse options this model cannot honour, before the (slow) model load."""
+        if options.target_set() and LAYERS not in cls.capabilities:
+            given = next(o for o in ("layers", "bpp", "psnr") if getattr(options, o) is not None)
+            raise OptionError(given, f"needs a progressive model; {info.name!r} is single-rate")
+        if options.effort and EFFORT not in cls.capabilities:
+            raise OptionError("effort", f"does not apply to {info.name!r}: it has one encoder")
+
+    @classmethod
+    def check_stream(cls, stream: Stream) -> None:
+        """Structural checks that need no model: every required chunk is present, and a
+        non-layered stream carries no layer chunks."""
+        if any(stream.payload(t) is None for t in cls.required_chunks):
+            raise StrataError(f"truncated stream: the {cls.required_what()} is incomplete")
+
+    @classmethod
+    def required_what(cls) -> str:
+        return "base layer" if LAYERS in cls.capabilities else "latent chunks"
+
+    @classmethod
+    def layers(cls, stream: Stream) -> list[bytes]:
+        return stream.payloads(cls.layer_chunk) if cls.layer_chunk is not None else []
+
+    @classmethod
+    def check_decode_options(cls, info, options: DecodeOptions) -> None:
+        if options.layers is not None and LAYERS not in cls.capabilities:
+            raise OptionError("layers", f"applies to layered streams; this one is single-rate ({info.name})")
+        if options.layers is not None and options.layers < 0:
+            raise OptionError("layers", "must be 0 or more")
+
+    # ---------------------------------------------------------------- with the model
+    @property
+    def n_layers(self) -> int | None:
+        """Layers the model defines (LAYERS), else None."""
+        return None
+
+    def encode(self, item, options: EncodeOptions) -> tuple[bytes, EncodeReport]:
+        raise NotImplementedError
+
+    def decode(self, stream: Stream, options: DecodeOptions) -> tuple[Any, DecodeReport]:
+        raise NotImplementedError

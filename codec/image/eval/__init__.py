@@ -1,0 +1,1 @@
+"""Image evaluation: metrics, offline baseline codecs, the runner over a folder of images."""

@@ -1,0 +1,1 @@
+"""Rate-distortion reporting for any stream kind: Bjontegaard deltas, results folders, tables, plots."""
