@@ -27,6 +27,7 @@ LAYERS = "layers"  # the stream is a prefix-decodable sequence of layer chunks
 EFFORT = "effort"  # the encoder can spend time for quality (decoder unchanged)
 ADAPTERS = "adapters"  # decoder-side domain adapters
 INTEGER_SYNTHESIS = "integer-synthesis"  # the synthesis runs in integer arithmetic
+EFFORT_LEVELS = 3  # encoder effort 0..2, the same scale for every codec with EFFORT
 
 
 @dataclass
@@ -140,6 +141,8 @@ class Codec:
         if options.target_set() and LAYERS not in cls.capabilities:
             given = next(o for o in ("layers", "bpp", "psnr") if getattr(options, o) is not None)
             raise OptionError(given, f"needs a progressive model; {info.name!r} is single-rate")
+        if not 0 <= options.effort < EFFORT_LEVELS:
+            raise OptionError("effort", f"must be between 0 and {EFFORT_LEVELS - 1}")
         if options.effort and EFFORT not in cls.capabilities:
             raise OptionError("effort", f"does not apply to {info.name!r}: it has one encoder")
 

@@ -38,10 +38,10 @@ def test_export_registers_refuses_new_weights_under_an_old_name_and_supersedes(t
         "tiny": "tiny-3", "tiny-2": "tiny-3", "tiny-3": None}
 
     monkeypatch.setattr(registry, "WEIGHTS_DIR", wd)
-    registry.load_model.cache_clear()
+    registry.load_codec.cache_clear()
     try:
         assert [m.name for m in registry.list_models(current_only=True)] == ["tiny-3"]
         model, _ = registry.load_model("tiny")  # superseded weights still load (old streams decode)
         assert model.M == 8
     finally:
-        registry.load_model.cache_clear()
+        registry.load_codec.cache_clear()

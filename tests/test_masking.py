@@ -30,7 +30,7 @@ def image():
 def _walk(model, x):
     """(y_b_hat, scales_b, scales_r) as the coder computes them."""
     _, _, _, y_b_hat, scales_b = model.base.compress_latent(model.base.analyse(x))
-    scales_r, _ = model._coding["res_prior"](torch.cat([y_b_hat, scales_b], 1)).chunk(2, 1)
+    scales_r, _ = model.residual._coding["prior"](torch.cat([y_b_hat, scales_b], 1)).chunk(2, 1)
     return y_b_hat, scales_b, scales_r
 
 
@@ -74,7 +74,7 @@ def test_exact_prior_ignores_input_drift(small_model, image):
     y_b_hat, scales_b, scales_r = _walk(small_model, image)
     inp = torch.cat([y_b_hat, scales_b], 1)
     drift = (torch.rand(inp.shape, generator=torch.Generator().manual_seed(2)) - 0.5) * 2.0 ** -(A_BITS + 2)
-    s2, _ = small_model._coding["res_prior"](inp + drift).chunk(2, 1)
+    s2, _ = small_model.residual._coding["prior"](inp + drift).chunk(2, 1)
     assert torch.equal(s2, scales_r)
 
 
@@ -92,10 +92,13 @@ def test_masks_identical_across_thread_counts(small_model, image, threads):
 def test_every_layer_prefix_decodes(small_model, image):
     z, y, shape, layers = small_model.compress(image)
     assert len(layers) == small_model.n_layers
-    outs = [small_model.decompress(z, y, shape, layers[:k]) for k in range(len(layers) + 1)]
+    def decompress(k):
+        return small_model.synthesise(small_model.decompress_latent(z, y, shape, layers[:k]), k)
+
+    outs = [decompress(k) for k in range(len(layers) + 1)]
     assert all(o.shape == image.shape and torch.isfinite(o).all() for o in outs)
     # Same strings, same pixels: decoding is a function of the prefix only.
-    assert torch.equal(small_model.decompress(z, y, shape, layers[:2]), outs[2])
+    assert torch.equal(decompress(2), outs[2])
 
 
 def test_decoder_rebuilds_encoder_residual(small_model, image):
@@ -110,14 +113,14 @@ def test_decoder_rebuilds_encoder_residual(small_model, image):
         seen[k] = (idx.clone(), indexes.clone(), means.clone())
         return torch.round(r[idx] - means)
 
-    r_enc = small_model._walk_layers(y_b_hat, scales_b, small_model.n_layers, enc)
+    r_enc = small_model.residual._walk(y_b_hat, scales_b, small_model.n_layers, enc)
 
     def dec(k, idx, indexes, means):
         i0, x0, m0 = seen[k]
         assert torch.equal(idx, i0) and torch.equal(indexes, x0) and torch.equal(means, m0)
-        return small_model._coding["elements"].decode(layers[k], indexes)
+        return small_model.residual._coding["elements"].decode(layers[k], indexes)
 
-    r_dec = small_model._walk_layers(y_b_hat, scales_b, small_model.n_layers, dec)
+    r_dec = small_model.residual._walk(y_b_hat, scales_b, small_model.n_layers, dec)
     assert torch.equal(r_enc, r_dec)
 
 

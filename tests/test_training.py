@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from codec.errors import OptionError
 from codec.image.models.hyperprior import MeanScaleHyperprior
 from codec.image.training.data import CropSampler
 from codec.image.training.loop import TrainConfig, train
@@ -53,19 +54,19 @@ def test_training_checkpoints_validates_and_resumes(tmp_path):
     log = [json.loads(l) for l in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     vals = [e for e in log if "val" in e]
     assert [e["step"] for e in vals] == [2, 3]  # resumed at 2, not restarted
-    assert all(v["val"]["bpp"] > 0 and np.isfinite(v["val"]["psnr"]) for v in vals)
+    assert all(v["val"]["full"]["bpp"] > 0 and np.isfinite(v["val"]["full"]["psnr"]) for v in vals)
     assert torch.load(last, weights_only=False)["step"] == 3
 
 
 def test_unknown_quantization_mode_is_refused(tmp_path):
-    with pytest.raises(SystemExit, match="--quant"):
+    with pytest.raises(OptionError, match="quant must be one of"):
         train(TrainConfig(data=".", out=str(tmp_path / "r"), quant="round"), [], [])
 
 
 def test_crop_that_the_hyper_latent_cannot_tile_is_refused(tmp_path):
-    with pytest.raises(SystemExit, match="multiple of 64"):
+    with pytest.raises(OptionError, match="multiple of 64"):
         train(TrainConfig(data=".", out=str(tmp_path / "r"), crop=160), [], [])
-    with pytest.raises(SystemExit, match="multiple of 64"):
+    with pytest.raises(OptionError, match="multiple of 64"):
         train_progressive(ProgressiveConfig(data=".", out=str(tmp_path / "p"), crop=100), [], [])
     assert not (tmp_path / "r").exists() and not (tmp_path / "p").exists()
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import container
 from ..container import ChunkType, Header, Kind, Stream
-from ..contract import (EFFORT, LAYERS, Codec, DecodeOptions, DecodeReport, EncodeOptions,
+from ..contract import (EFFORT, EFFORT_LEVELS, LAYERS, Codec, DecodeOptions, DecodeReport, EncodeOptions,
                         EncodeReport)
 from ..errors import OptionError, StrataError
 from ..layering import fewest_layers_reaching, most_layers_within
@@ -30,6 +30,7 @@ from . import media  # noqa: F401  (registers the image media with the registry)
 
 # Adam steps of latent refinement per window, indexed by the encoder effort (latent_refinement.py).
 EFFORT_STEPS = (0, 12, 40)
+assert len(EFFORT_STEPS) == EFFORT_LEVELS
 
 
 def _inflate_alpha(payload: bytes, n: int) -> np.ndarray:
@@ -142,8 +143,6 @@ class SingleRateCodec(ImageCodec):
     @classmethod
     def check_options(cls, info, options: EncodeOptions) -> None:
         super().check_options(info, options)
-        if not 0 <= options.effort < len(EFFORT_STEPS):
-            raise OptionError("effort", f"must be between 0 and {len(EFFORT_STEPS) - 1}")
         if options.effort and "lambda" not in info.extra:
             raise OptionError("effort", f"needs the model's training lambda; {info.name!r} records none")
 

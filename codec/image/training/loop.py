@@ -99,5 +99,5 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
                 "aux": float(aux)}
 
     return run(cfg, out, saved, step, opt, train_step,
-               lambda: validate(model, "mean-scale-hyperprior", val_images, {"val": None}), val_line,
+               lambda: validate(model, "mean-scale-hyperprior", val_images, {"full": None}), val_line,
                show=("loss", "bpp", "psnr"))
