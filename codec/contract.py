@@ -136,6 +136,11 @@ class Codec:
         raise NotImplementedError
 
     @classmethod
+    def load_model(cls, args: dict, path):
+        """The model with the (already checked) weights file at path, ready for coding."""
+        raise NotImplementedError
+
+    @classmethod
     def check_options(cls, info, options: EncodeOptions) -> None:
         """Refuse options this model cannot honour, before the (slow) model load."""
         if options.target_set() and LAYERS not in cls.capabilities:

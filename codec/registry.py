@@ -180,21 +180,15 @@ def load_model(name: str):
 
 
 def load_weights(info: ModelInfo, **arg_overrides):
-    """The model of a registry entry with its checked weights, ready for coding. arg_overrides
-    replace architecture arguments (e.g. synthesis="float32"): for measuring what such an
-    argument changes, never for decoding streams."""
-    import torch
-
+    """The model of a registry entry with its checked weights, ready for coding (the codec
+    class reads its own weights format). arg_overrides replace architecture arguments (e.g.
+    synthesis="float32"): for measuring what such an argument changes, never for decoding."""
     path = WEIGHTS_DIR / info.file
     if not path.is_file():
         raise StrataError(f"weights of model {info.name!r} are missing ({info.file}): reinstall strata")
     if file_sha256(path) != info.sha256:
         raise StrataError(f"weights of model {info.name!r} do not match their registered sha256: reinstall strata")
-    model = build(info.architecture, {**info.args, **arg_overrides})
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    model.eval()
-    model.prepare_coding()
-    return model
+    return info.codec.load_model({**info.args, **arg_overrides}, path)
 
 
 def load_model_variant(name: str, **arg_overrides):

@@ -51,6 +51,16 @@ class ImageCodec(Codec):
     layer_chunk = ChunkType.RESIDUAL
 
     @classmethod
+    def load_model(cls, args: dict, path):
+        """A torch state dict, with the entropy coders' shipped CDF tables (never recomputed)."""
+        import torch
+        model = cls.build_model(args)
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        model.eval()
+        model.prepare_coding()
+        return model
+
+    @classmethod
     def check_stream(cls, stream: Stream) -> None:
         super().check_stream(stream)
         hdr = stream.header
