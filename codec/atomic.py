@@ -14,7 +14,10 @@ def atomic_write(path: str | Path, write) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise StrataError(f"output folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=".strata-", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".strata-", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise StrataError(f"cannot write {path}: {e.strerror or e}") from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -24,9 +27,11 @@ def atomic_write(path: str | Path, write) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):  # full disk, file-size limit, I/O error: the user's to fix
+            raise StrataError(f"cannot write {path}: {e.strerror or e}") from None
         raise

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -22,6 +24,24 @@ from .container import CHUNK_OVERHEAD, DEFAULT_MAX_PIXELS, MAX_STREAM_BYTES, chu
 from .errors import OptionError, StrataError
 
 EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 1, 70, 130
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP: unwinds like Ctrl-C, so a half-written output is removed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated(signum)
+
+
+def _printable(s: str) -> str:
+    """Control and other non-printable characters escaped: header fields and paths may come
+    from hostile files."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in str(s))
 
 
 def _flag(option: str) -> str:
@@ -189,7 +209,7 @@ def cmd_info(args) -> None:
     if args.json:
         print(json.dumps(info, indent=1))
         return
-    print(f"{args.input[0]}: Strata stream, {len(data)} bytes")
+    print(f"{_printable(args.input[0])}: Strata stream, {len(data)} bytes")
     print(f"  kind     {info['kind']}")
     print(f"  model    {h.model} (weights {info['weights_hash']})")
     print(f"  size     {m.describe(h)}")
@@ -289,6 +309,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        old = {sig: signal.signal(sig, _raise_terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        return _main(argv)
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv) -> int:
     warnings.filterwarnings("ignore")  # library deprecation chatter is not the user's business
     args = build_parser().parse_args(argv)
     if getattr(args, "max_pixels", 1) < 1:
@@ -298,7 +329,7 @@ def main(argv=None) -> int:
         args.func(args)
         return 0
     except StrataError as e:
-        print(f"strata: error: {_worded(e)}", file=sys.stderr)
+        print(f"strata: error: {_printable(_worded(e))}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # e.g. `strata models | head`
         sys.stderr.close()
@@ -306,6 +337,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("strata: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except _Terminated as e:
+        print(f"strata: terminated by signal {e.signum}", file=sys.stderr)
+        return 128 + e.signum
     except MemoryError:
         print("strata: error: out of memory", file=sys.stderr)
         return EXIT_ERROR

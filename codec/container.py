@@ -9,6 +9,7 @@ each CRC. A torn last chunk (the file was cut inside it) is not a parser error: 
 """
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -25,6 +26,9 @@ MAX_CHUNKS = 4096  # far more than any stream kind uses; bounds the parser's boo
 MAX_STREAM_BYTES = 1 << 30  # 1 GiB: more than any stream under the pixel cap needs
 _FIXED = struct.Struct(">IIBB")  # width, height, mode, bits
 _CHUNK_HEAD = struct.Struct(">BI")
+# Model names are registry names: ASCII letters, digits and -_.+ (never control characters,
+# which `strata info` would print to a terminal).
+MODEL_NAME = re.compile(r"[A-Za-z0-9_.+-]{1,%d}" % MAX_NAME)
 CHUNK_OVERHEAD = _CHUNK_HEAD.size + 4  # type, length, CRC32 around every payload
 
 
@@ -84,9 +88,9 @@ class Stream:
 
 
 def pack(header: Header, chunks: list[tuple[int, bytes]]) -> bytes:
+    if not MODEL_NAME.fullmatch(header.model):
+        raise StrataError(f"model name must be 1..{MAX_NAME} of A-Z a-z 0-9 - _ . +")
     name = header.model.encode("ascii")
-    if not 1 <= len(name) <= MAX_NAME:
-        raise StrataError(f"model name must be 1..{MAX_NAME} ASCII characters")
     if len(header.weights_hash) != HASH_BYTES:
         raise StrataError("weights hash must be 8 bytes")
     head = (MAGIC + bytes([VERSION, int(header.kind), len(name)]) + name + header.weights_hash
@@ -133,6 +137,8 @@ def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Stream:
         model = data[7:7 + name_len].decode("ascii")
     except UnicodeDecodeError:
         raise StrataError("corrupt header: model name is not ASCII") from None
+    if not MODEL_NAME.fullmatch(model):
+        raise StrataError("corrupt header: model name has characters outside A-Z a-z 0-9 - _ . +")
     whash = data[7 + name_len:7 + name_len + HASH_BYTES]
     width, height, mode, bits = _FIXED.unpack_from(data, 7 + name_len + HASH_BYTES)
     if mode not in MODES or bits not in (8, 16):

@@ -62,6 +62,16 @@ class ImageCodec(Codec):
 
     @classmethod
     def check_stream(cls, stream: Stream) -> None:
+        """The chunk order of docs/format.md is enforced: HYPER, LATENT, ALPHA (alpha modes only,
+        absent when opaque), then the residual layers; anything else is refused."""
+        types = [t for t, _ in stream.chunks]
+        unknown = [t for t in types if t not in ChunkType._value2member_map_]
+        if unknown:
+            raise StrataError(f"corrupt stream: unknown chunk type {unknown[0]}")
+        n_head = sum(t != ChunkType.RESIDUAL for t in types)
+        expected = [ChunkType.HYPER, ChunkType.LATENT] + ([ChunkType.ALPHA] if stream.header.mode in ("RGBA", "LA") else [])
+        if types[:n_head] != expected[:n_head] or ChunkType.RESIDUAL in types[:n_head]:
+            raise StrataError("corrupt stream: chunks out of order, duplicated or misplaced (see docs/format.md)")
         super().check_stream(stream)
         hdr = stream.header
         if hdr.mode in ("RGBA", "LA") and stream.payload(ChunkType.ALPHA) is None and stream.torn:

@@ -26,6 +26,10 @@ from ..errors import StrataError
 
 _16BIT_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I"}
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+# The input formats read: Pillow plugins that only parse headers in Image.open, so the pixel cap
+# is checked before any pixel is decoded. Others (ICO, for one, decodes an embedded PNG inside
+# open) are refused by name.
+INPUT_FORMATS = ("PNG", "JPEG", "TIFF", "BMP", "WEBP", "GIF", "PPM", "TGA")
 
 
 def list_images(folder: Path) -> list[Path]:
@@ -49,7 +53,7 @@ def read_image(path: str | Path, max_pixels: int) -> Picture:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with Image.open(path) as im:
+            with Image.open(path, formats=INPUT_FORMATS) as im:
                 w, h = im.size
                 if w * h > max_pixels:
                     raise StrataError(f"image of {w}x{h} pixels exceeds the limit of {max_pixels} "
@@ -60,7 +64,8 @@ def read_image(path: str | Path, max_pixels: int) -> Picture:
     except StrataError:
         raise
     except UnidentifiedImageError:
-        raise StrataError(f"{path}: not an image file Pillow can read") from None
+        raise StrataError(f"{path}: not an image in a format Strata reads "
+                          f"({', '.join(INPUT_FORMATS)})") from None
     except MemoryError:
         raise
     except Exception as e:  # Pillow raises many types on malformed files
@@ -92,6 +97,9 @@ def _to_picture(im: Image.Image) -> Picture:
         mode = im.mode
     if mode == "1":
         im, mode = im.convert("L"), "L"
+    if mode in ("L", "RGB") and "transparency" in im.info:  # a tRNS colour: keep it as alpha
+        im = im.convert("LA" if mode == "L" else "RGBA")
+        mode = im.mode
     if mode in ("L", "LA"):
         grey = np.asarray(im.getchannel("L"))
         alpha = np.asarray(im.getchannel("A")) if mode == "LA" else None
