@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from codec.api import decode_stream, encode_item
-from codec.conformance import MANIFEST, output_sha256
+from codec.conformance import MANIFEST, cpu_kind, entry_stream, output_sha256, recorded_output
 from codec.container import VERSION
 from codec.contract import LAYERS, DecodeOptions
 from codec.registry import default_model, list_models, media_for_path, model_info
@@ -47,11 +47,33 @@ def sources(data: Path, tmp: Path) -> dict[str, Path]:
     return out
 
 
+def add_cpu_kind(folder: Path) -> None:
+    manifest = json.loads((folder / MANIFEST).read_text())
+    kind, added = cpu_kind(), 0
+    for e in manifest["streams"]:
+        if recorded_output(e, kind) is not None:
+            continue
+        stream = entry_stream(folder, e)
+        img, report = decode_stream(stream, DecodeOptions(want_latent=True))
+        if report.latent_sha256 != e["latent_sha256"]:
+            sys.exit(f"make_conformance: error: {e['file']}: latent differs from the manifest on {kind}")
+        e.setdefault("decoded_sha256_by_cpu", {})[kind] = output_sha256(img, stream)
+        added += 1
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"{added} output hashes recorded for CPU kind {kind}")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path("../shared/data/kodak"))
     p.add_argument("--out", type=Path, default=Path("bitstreams"))
+    p.add_argument("--add-cpu-kind", action="store_true",
+                   help="record this CPU kind's output hashes for the existing entries (only where "
+                        "the decoded latent matches the manifest); changes nothing else")
     a = p.parse_args()
+    if a.add_cpu_kind:
+        add_cpu_kind(a.out)
+        return
     import tempfile
     a.out.mkdir(exist_ok=True)
     old = {}
@@ -78,16 +100,24 @@ def main():
                                 "format_version": VERSION,
                                 "decoder": {"threads": [1, 2], "max_pixels": "default"},
                                 "width": report.header.width, "height": report.header.height, "mode": report.header.mode,
-                                "decoded_sha256": output_sha256(img, stream), "latent_sha256": report.latent_sha256})
+                                "decoded_sha256": output_sha256(img, stream), "output_cpu": cpu_kind(),
+                                "latent_sha256": report.latent_sha256})
     made = {e["file"] + str(e.get("bytes")) for e in entries}
     registered = {m.name: m.sha256 for m in list_models()}
     kept = [e for k, e in old.items() if k not in made and registered.get(e["model"]) == e["model_sha256"]
             and (a.out / e["file"]).exists()]
     for e in entries:
         prev = old.get(e["file"] + str(e.get("bytes")))
+        if prev:  # keep what other CPU kinds recorded; this kind's hash goes where it belongs
+            e["output_cpu"] = prev.get("output_cpu", e["output_cpu"])
+            e["decoded_sha256_by_cpu"] = dict(prev.get("decoded_sha256_by_cpu", {}))
+            if cpu_kind() != e["output_cpu"]:
+                e["decoded_sha256_by_cpu"][cpu_kind()] = e["decoded_sha256"]
+                e["decoded_sha256"] = prev["decoded_sha256"]
         same_version = prev and prev["format_version"] == e["format_version"] and prev["model_sha256"] == e["model_sha256"]
-        fields = ("sha256", "decoded_sha256", "latent_sha256")
-        if same_version and any(prev.get(f, e[f]) != e[f] for f in fields):
+        changed = same_version and any(prev.get(f, e[f]) != e[f] for f in ("sha256", "latent_sha256"))
+        recorded = recorded_output(prev, cpu_kind()) if prev else None
+        if changed or same_version and recorded is not None and recorded != e["decoded_sha256"]:
             sys.exit(f"make_conformance: error: {e['file']} changed under format version {VERSION} and the "
                      "same weights; bump the format or model version instead of rewriting the manifest")
     entries = kept + entries
