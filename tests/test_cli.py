@@ -12,6 +12,8 @@ from PIL import Image
 from codec import __version__, container
 from codec.errors import StrataError
 
+from .conftest import natural_image
+
 
 def _one_line_error(code, err):
     assert code != 0
@@ -159,3 +161,25 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
     assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
     assert f"strata {__version__}" in subprocess.run(
         [sys.executable, "-m", "codec.cli", "--version"], capture_output=True, text=True).stdout
+
+
+def test_batch_encode_decode_one_process(tmp_path, run_cli):
+    """Several inputs with -o DIR: each coded, a failing one reported, the rest complete, exit 1."""
+    srcs = []
+    for i in range(3):
+        srcs.append(tmp_path / f"im{i}.png")
+        Image.fromarray(natural_image(40 + 8 * i, 24, seed=i)).save(srcs[-1])
+    (tmp_path / "bad.png").write_text("not an image")
+    enc, dec = tmp_path / "enc", tmp_path / "dec"
+    enc.mkdir()
+    dec.mkdir()
+    code, _, err = run_cli("encode", *srcs, tmp_path / "bad.png", "-o", enc, "-q")
+    assert code == 1 and "bad.png" in err and "1 of 4 files failed" in err
+    assert sorted(p.name for p in enc.iterdir()) == ["im0.strata", "im1.strata", "im2.strata"]
+    code, _, err = run_cli("decode", *sorted(enc.iterdir()), "-o", dec, "-q")
+    assert code == 0, err
+    for i, s in enumerate(srcs):
+        assert Image.open(dec / f"im{i}.png").size == Image.open(s).size
+    code, _, err = run_cli("decode", *sorted(enc.iterdir()), "-o", tmp_path / "x.png")
+    _one_line_error(code, err)  # several inputs need a folder
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
