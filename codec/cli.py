@@ -273,7 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="output file, or folder for several inputs (written atomically)")
             sp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
         sp.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
-                        help=f"refuse images larger than this (default {DEFAULT_MAX_PIXELS})")
+                        help=f"refuse images larger than this (default {DEFAULT_MAX_PIXELS}, 4096x4096: "
+                             "coding peaks under 4 GB; each further megapixel costs about 130 MB)")
 
     e = sub.add_parser("encode", help="compress images (PNG, JPEG, TIFF, BMP, WebP, ...)")
     common(e, many=True)

@@ -21,7 +21,10 @@ MAGIC = b"STRA"
 VERSION = 1
 MAX_NAME = 64
 HASH_BYTES = 8
-DEFAULT_MAX_PIXELS = 100_000_000  # 100 megapixels: ~12k x 8k; override with --max-pixels
+# 4096 x 4096: what encoding and decoding fit in 4 GB (measured peaks at this size: encode
+# 3.5 GiB, decode 3.1 GiB, a forged 144-byte stream 2.5 GiB; tools/bench_memory.py). Each further
+# megapixel costs about 130 MB; --max-pixels raises the cap.
+DEFAULT_MAX_PIXELS = 4096 * 4096
 MAX_CHUNKS = 4096  # far more than any stream kind uses; bounds the parser's bookkeeping
 MAX_STREAM_BYTES = 1 << 30  # 1 GiB: more than any stream under the pixel cap needs
 _FIXED = struct.Struct(">IIBB")  # width, height, mode, bits

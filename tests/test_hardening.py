@@ -121,3 +121,15 @@ def test_cheap_refusals(tmp_path, stream, rgb_png, run_cli):
 def test_argument_errors_are_one_line():
     r = subprocess.run([sys.executable, "-m", "codec.cli", "encode"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and r.stderr.startswith("strata: error:")
+
+
+def test_default_cap_refuses_what_would_not_fit_in_memory(tmp_path, stream, run_cli):
+    """The audit's 125-byte stream declaring 10000x10000 took 10.5 GB under the old 100 MP cap;
+    the default cap is now what fits in 4 GB (4096x4096), and it is refused before decoding."""
+    s = container.parse(stream.read_bytes())
+    s.header.width = s.header.height = 10000
+    bad = tmp_path / "big.strata"
+    bad.write_bytes(container.pack(s.header, s.chunks[:2]))
+    code, _, err = run_cli("decode", bad, "-o", tmp_path / "o.png")
+    _one_line(code, err)
+    assert "exceeds the limit of 16777216 pixels" in err
