@@ -39,18 +39,46 @@ def mutate(data: bytes, rng: np.random.Generator) -> bytes:
 
 
 def mutate_payloads(data: bytes, rng: np.random.Generator) -> bytes:
-    """Structure-aware: mutate one chunk's payload (or the header fields) and re-pack with valid
-    CRCs, so the input gets past the parser and reaches the entropy and latent decoders."""
+    """Structure-aware: re-pack with valid CRCs so the input gets past the CRC checks and reaches
+    the chunk-order checks, the entropy and latent decoders: one chunk's payload mutated, chunks
+    swapped, duplicated, dropped or of an unknown type, the size forged (small, or up to the cap),
+    or control characters in the model name."""
     from . import container
     s = container.parse(data, max_pixels=1 << 62)
     chunks = list(s.chunks)
-    if chunks and rng.random() < 0.85:
+    kind = rng.random()
+    if chunks and kind < 0.6:
         i = int(rng.integers(len(chunks)))
         chunks[i] = (chunks[i][0], mutate(chunks[i][1], rng))
-    else:
+    elif len(chunks) > 1 and kind < 0.72:
+        i, j = rng.choice(len(chunks), 2, replace=False)
+        chunks[i], chunks[j] = chunks[j], chunks[i]
+    elif chunks and kind < 0.8:
+        i = int(rng.integers(len(chunks)))
+        chunks.insert(int(rng.integers(len(chunks) + 1)), chunks[i])
+    elif chunks and kind < 0.85:
+        del chunks[int(rng.integers(len(chunks)))]
+    elif kind < 0.88:
+        chunks.insert(int(rng.integers(len(chunks) + 1)), (int(rng.integers(5, 256)), rng.bytes(8)))
+    elif kind < 0.94:
         s.header.width = int(rng.integers(1, 300))
         s.header.height = int(rng.integers(1, 300))
+    elif kind < 0.96:  # a forged size within the default cap: bounded memory, no hang
+        side = int(rng.integers(300, 500))
+        s.header.width, s.header.height = side, int(rng.integers(300, 500))
+    else:
+        return _with_raw_name(container.pack(s.header, chunks), b"\x1b[2J" + rng.bytes(4))
     return container.pack(s.header, chunks)
+
+
+def _with_raw_name(data: bytes, name: bytes) -> bytes:
+    """The stream with its model name bytes replaced, header CRC recomputed (pack refuses such names)."""
+    import struct
+    import zlib
+    n = data[6]
+    head_end = 7 + n + 8 + 10
+    head = data[:6] + bytes([len(name)]) + name + data[7 + n:head_end]
+    return head + struct.pack(">I", zlib.crc32(head)) + data[head_end + 4:]
 
 
 def campaign(decode, seeds: list[bytes], n: int, seed: int = 0, time_limit_per_input: float = 10.0,
