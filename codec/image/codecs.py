@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import zlib
 
-import numpy as np
-
 from .. import container
 from ..container import ChunkType, Header, Kind, Stream
 from ..contract import (EFFORT, EFFORT_LEVELS, LAYERS, Codec, DecodeOptions, DecodeReport, EncodeOptions,
@@ -33,7 +31,7 @@ EFFORT_STEPS = (0, 12, 40)
 assert len(EFFORT_STEPS) == EFFORT_LEVELS
 
 
-def _inflate_alpha(payload: bytes, n: int) -> np.ndarray:
+def _inflate_alpha(payload: bytes, n: int):
     """Decompress at most n bytes: a hostile chunk cannot inflate beyond the declared size."""
     d = zlib.decompressobj()
     try:
@@ -42,6 +40,7 @@ def _inflate_alpha(payload: bytes, n: int) -> np.ndarray:
         raise StrataError("corrupt stream: alpha chunk does not decompress") from None
     if len(out) != n:
         raise StrataError("corrupt stream: alpha chunk has the wrong size")
+    import numpy as np
     return np.frombuffer(out, np.uint8)
 
 
@@ -140,12 +139,12 @@ class ImageCodec(Codec):
         """decode_latent's latent (from n_layers layers) -> the padded, unclamped image tensor."""
         raise NotImplementedError
 
-    def synthesise(self, latent, n_layers: int, width: int, height: int) -> np.ndarray:
+    def synthesise(self, latent, n_layers: int, width: int, height: int) -> "np.ndarray":
         """decode_latent's latent (from n_layers layers) -> HxWx3 uint8."""
         from .coding import cropped_uint8
         return cropped_uint8(self.synthesis_tensor(latent, n_layers), width, height)
 
-    def decode_rgb(self, z_string, y_string, layers: list[bytes], width: int, height: int) -> np.ndarray:
+    def decode_rgb(self, z_string, y_string, layers: list[bytes], width: int, height: int) -> "np.ndarray":
         """Strings -> HxWx3 uint8 (training validation and tools; no container)."""
         return self.synthesise(self.decode_latent(z_string, y_string, layers, width, height),
                                len(layers), width, height)
