@@ -27,7 +27,7 @@ QUANT_MODES = ("noise", "ste")
 
 @dataclass
 class TrainConfig:
-    data: list  # training folders (cli_args: --data, one or more)
+    data: list  # training folders (training.config: --data, one or more)
     out: str
     lmbda: float = 0.0067
     steps: int = 20000

@@ -28,7 +28,7 @@ from .validate import val_line, validate
 
 @dataclass
 class ProgressiveConfig:
-    data: list  # training folders (cli_args: --data, one or more)
+    data: list  # training folders (training.config: --data, one or more)
     out: str
     init_base: str = ""  # checkpoint of the (frozen) base hyperprior
     init_top: str = ""  # checkpoint of the hyperprior whose g_a / g_s start the top path
