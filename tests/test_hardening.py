@@ -133,3 +133,16 @@ def test_default_cap_refuses_what_would_not_fit_in_memory(tmp_path, stream, run_
     code, _, err = run_cli("decode", bad, "-o", tmp_path / "o.png")
     _one_line(code, err)
     assert "exceeds the limit of 16777216 pixels" in err
+
+
+def test_unwritable_output_folder_is_a_user_error(tmp_path, stream, run_cli, monkeypatch):
+    """A read-only folder (simulated: the tests may run as root, who may write anywhere)."""
+    import tempfile
+
+    def refuse(*a, **k):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    out = tmp_path / "o.png"
+    code, _, err = run_cli("decode", stream, "-o", out)
+    _one_line(code, err)
+    assert f"cannot write {out}: Permission denied" in err and ".tmp" not in err

@@ -11,6 +11,10 @@ rANS coder, so, when CompressAI has not been imported yet, its package is regist
 running that `__init__` (its subpackages still import normally, on demand); the three
 package-level functions its entropy models call (the entropy-coder choice) are provided with
 CompressAI's default, the rANS coder, which is the only coder Strata's streams use.
+
+Its entropy models also import scipy.stats (0.9 s) for a single call, `norm.ppf`, made only when
+CDF tables are built (export, training validation). Until something uses it, `scipy.stats` is a
+stand-in module that imports the real one on its first attribute access.
 """
 from __future__ import annotations
 
@@ -35,7 +39,28 @@ def _register_package_without_init() -> None:
     sys.modules["compressai"] = pkg
 
 
+class _ImportedOnUse(types.ModuleType):
+    """Stands in for a module in sys.modules; the first attribute access imports the real one
+    (which then replaces it everywhere) and answers from it."""
+
+    def __getattr__(self, attr):
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        real = importlib.import_module(self.__name__)  # also rebinds the parent's attribute
+        return getattr(real, attr)
+
+
+def _defer_import(name: str) -> None:
+    if name in sys.modules or importlib.util.find_spec(name.rpartition(".")[0]) is None:
+        return
+    parent, _, child = name.rpartition(".")
+    stand_in = _ImportedOnUse(name)
+    sys.modules[name] = stand_in
+    setattr(importlib.import_module(parent), child, stand_in)
+
+
 _register_package_without_init()
+_defer_import("scipy.stats")
 
 with warnings.catch_warnings():  # CompressAI's import-time torch.jit deprecation chatter
     warnings.simplefilter("ignore", FutureWarning)
