@@ -100,3 +100,16 @@ def test_cheap_commands_never_import_torch(tmp_path, stream, command):
             "sys.exit(90 if 'torch' in sys.modules else rc)")
     r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, (r.returncode, r.stderr)
+
+
+def test_decode_skips_what_decoding_does_not_need(tmp_path, stream):
+    """A fresh `strata decode` imports neither CompressAI's zoo and datasets (torch_geometric,
+    about 3 s) nor scipy.stats (0.9 s): see codec/image/models/compressai_parts.py."""
+    code = ("import sys; from codec.cli import main; rc = main(sys.argv[1:]); "
+            "heavy = [m for m in ('torch_geometric', 'compressai.zoo', 'compressai.datasets') if m in sys.modules]; "
+            "heavy += ['scipy.stats'] if type(sys.modules.get('scipy.stats')).__name__ == 'module' else []; "
+            "print(heavy); sys.exit(rc)")
+    r = subprocess.run([sys.executable, "-c", code, "decode", str(stream), "-o", str(tmp_path / "o.png")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
