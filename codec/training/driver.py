@@ -49,6 +49,35 @@ def use_autocast(precision: str, device: str) -> bool:
     return precision == "bf16"
 
 
+@dataclass(kw_only=True)
+class RunConfig:
+    """What every training run has; a loop's config adds its own fields (and may change these
+    defaults). Keyword-only, so that subclasses can add fields of their own in any order."""
+    data: list  # training folders (training.config: --data, one or more)
+    out: str  # run folder: checkpoints, log, config; rerunning the command resumes from it
+    steps: int = 20000
+    batch: int = 8
+    lr: float = 3e-4
+    warmup: int = 500
+    decay_from: float = 0.7  # fraction of steps after which the LR follows a cosine to lr/20
+    clip: float = 1.0
+    val_every: int = 1000
+    ckpt_every: int = 250
+    seed: int = 0
+    precision: str = "auto"  # bf16 autocast or fp32 (use_autocast)
+
+
+def start_run(cfg: RunConfig) -> tuple[Path, str, bool]:
+    """(run folder, created if needed; device: CUDA when present; whether to autocast to bf16),
+    with `kill` set to stop the run like Ctrl-C and torch seeded from the config."""
+    precision_autocast = use_autocast(cfg.precision, "cuda" if torch.cuda.is_available() else "cpu")
+    stop_on_sigterm()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    return out, "cuda" if torch.cuda.is_available() else "cpu", precision_autocast
+
+
 def lr_at(cfg, step: int) -> float:
     """Linear warm-up, constant, then a cosine to lr/20 from `decay_from` of the steps."""
     if step < cfg.warmup:

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from ...errors import OptionError
-from ...training.driver import Saved, load_weights, resume, run, stop_on_sigterm, use_autocast
+from ...training.driver import RunConfig, Saved, load_weights, resume, run, start_run
 from ..models.hyperprior import STRIDE, MeanScaleHyperprior
 from .data import CropSampler, load_rgb, require_crop_multiple
 from .validate import val_line, validate
@@ -26,24 +26,12 @@ QUANT_MODES = ("noise", "ste")
 
 
 @dataclass
-class TrainConfig:
-    data: list  # training folders (training.config: --data, one or more)
-    out: str
+class TrainConfig(RunConfig):
     lmbda: float = 0.0067
-    steps: int = 20000
-    batch: int = 8
     crop: int = 128
-    lr: float = 3e-4
-    warmup: int = 500
-    decay_from: float = 0.7  # fraction of steps after which the LR follows a cosine to lr/20
-    clip: float = 1.0
     N: int = 128
     M: int = 192
     init: str | None = None  # start from these weights (fine-tuning), not from scratch
-    val_every: int = 1000
-    ckpt_every: int = 250
-    seed: int = 0
-    precision: str = "auto"  # bf16 autocast or fp32 (driver.use_autocast)
     quant: str = "noise"  # what g_s sees in training: one of QUANT_MODES
     scale_min: float = 1.0  # crops shrunk by a random factor in [scale_min, 1] (see CropSampler)
 
@@ -60,12 +48,7 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
         raise OptionError("quant", f"must be one of {', '.join(QUANT_MODES)}, not {cfg.quant!r}")
     require_crop_multiple(cfg.crop, STRIDE)
     ste = cfg.quant == "ste"
-    stop_on_sigterm()
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    amp = use_autocast(cfg.precision, device)
+    out, device, amp = start_run(cfg)
     model = MeanScaleHyperprior(cfg.N, cfg.M).to(device).to(memory_format=torch.channels_last)
     aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
     main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]

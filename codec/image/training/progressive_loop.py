@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 
 from ...errors import StrataError
-from ...training.driver import Saved, load_weights, model_state, resume, run, stop_on_sigterm, use_autocast
+from ...training.driver import RunConfig, Saved, load_weights, model_state, resume, run, start_run
 from ..models.hyperprior import STRIDE
 from ..models.progressive import ProgressiveVAM
 from .data import CropSampler, load_rgb, require_crop_multiple
@@ -27,28 +27,18 @@ from .validate import val_line, validate
 
 
 @dataclass
-class ProgressiveConfig:
-    data: list  # training folders (training.config: --data, one or more)
-    out: str
+class ProgressiveConfig(RunConfig):
     init_base: str = ""  # checkpoint of the (frozen) base hyperprior
     init_top: str = ""  # checkpoint of the hyperprior whose g_a / g_s start the top path
     init_from: str = ""  # or: a progressive checkpoint to fine-tune (e.g. at a new lambda)
     lmbda: float = 0.05
     p_full: float = 0.3
-    steps: int = 20000
-    batch: int = 8
     crop: int = 128
     lr: float = 1e-4
     warmup: int = 200
-    decay_from: float = 0.7
-    clip: float = 1.0
     N: int = 128
     M: int = 192
     P: int = 128
-    val_every: int = 1000
-    ckpt_every: int = 250
-    seed: int = 0
-    precision: str = "auto"  # bf16 autocast or fp32 (driver.use_autocast)
     architecture: str = "progressive-vam"
 
 
@@ -61,12 +51,7 @@ def init_from_hyperpriors(model: ProgressiveVAM, base_ckpt: str, top_ckpt: str) 
 
 def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     require_crop_multiple(cfg.crop, STRIDE)
-    stop_on_sigterm()
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(cfg.seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    amp = use_autocast(cfg.precision, device)
+    out, device, amp = start_run(cfg)
     model = ProgressiveVAM(cfg.N, cfg.M, cfg.P).to(device)
     fresh = not (out / "last.pt").exists()
     if fresh and cfg.init_from:
