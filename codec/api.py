@@ -18,9 +18,9 @@ from .errors import StrataError
 from .registry import all_media, default_model, load_codec, media, model_info
 
 
-def codec_for_stream(stream: Stream) -> Codec:
+def codec_for_stream(stream: Stream, options: DecodeOptions | None = None) -> Codec:
     """The loaded codec that decodes a parsed stream, after every check that needs no model:
-    installed model, same weights, the stream's kind, its structure."""
+    installed model, same weights, the stream's kind, its structure, the decode options."""
     hdr = stream.header
     info = model_info(hdr.model)
     if info.hash8 != hdr.weights_hash:
@@ -30,6 +30,7 @@ def codec_for_stream(stream: Stream) -> Codec:
     if cls.kind != hdr.kind:
         raise StrataError(f"corrupt header: a {hdr.kind.name.lower()} stream names "
                           f"{cls.kind.name.lower()} model {hdr.model!r}")
+    cls.check_decode_options(info, options or DecodeOptions())
     cls.check_stream(stream)
     return load_codec(hdr.model)
 
@@ -53,10 +54,7 @@ def decode_stream(data: bytes | Stream, options: DecodeOptions | None = None,
     """Stream bytes (or a stream already parsed under max_pixels) -> (item, report)."""
     options = options or DecodeOptions()
     stream = data if isinstance(data, Stream) else container.parse(data, max_pixels)
-    hdr = stream.header
-    info = model_info(hdr.model)
-    info.codec.check_decode_options(info, options)
-    return codec_for_stream(stream).decode(stream, options)
+    return codec_for_stream(stream, options).decode(stream, options)
 
 
 def encode(obj, model: str | None = None, *, layers: int | None = None, bpp: float | None = None,

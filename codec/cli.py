@@ -115,26 +115,23 @@ def _positive(flag: str, v, integer: bool = False):
 
 
 def cmd_encode(args) -> None:
+    from . import api
+    from .atomic import atomic_write
     from .contract import EncodeOptions
     from .registry import media_for_path
-    from . import api
 
     options = EncodeOptions(args.layers, _positive("--bpp", args.bpp), _positive("--psnr", args.psnr), args.effort)
-    if args.layers is not None and args.layers < 0:
-        raise OptionError("layers", "must be 0 or more")
     name = api.check_encode(args.model, options)  # before reading images or loading the model
     jobs = _jobs(args, ".strata")
     for inp, out in jobs:
         _check_output(inp, out)
 
     def one(inp, out):
-        _check_output(inp, out)
         if Path(inp).is_dir():
             raise StrataError(f"input is a folder, not a file: {inp}")
         media = media_for_path(inp)
         item = media.read(inp, args.max_pixels)
         data, report = api.encode_item(item, name, options)
-        from .atomic import atomic_write
         atomic_write(out, lambda f: f.write(data))
         if not args.quiet:
             layers = f", {report.layers} of {report.layers_total} layers" if report.layers_total else ""
@@ -147,8 +144,8 @@ def cmd_encode(args) -> None:
 def cmd_decode(args) -> None:
     from .contract import DecodeOptions
 
-    if args.layers is not None and args.layers < 0:
-        raise OptionError("layers", "must be 0 or more")
+    options = DecodeOptions(layers=args.layers)
+    options.check()  # once for every file
     jobs = _jobs(args, ".png")
     for inp, out in jobs:
         _check_output(inp, out)
@@ -157,7 +154,7 @@ def cmd_decode(args) -> None:
         stream = parse(_read_input(inp), args.max_pixels)  # a hostile header is refused before torch
         from . import api
         from .registry import media
-        item, report = api.decode_stream(stream, DecodeOptions(layers=args.layers), args.max_pixels)
+        item, report = api.decode_stream(stream, options, args.max_pixels)
         m = media(stream.header.kind)
         m.write(item, out)
         if not args.quiet:
@@ -178,8 +175,6 @@ def cmd_trim(args) -> None:
     if len(args.input) != 1:
         raise StrataError("trim takes one input")
     _check_output(inp, args.output)
-    if args.layers is not None and args.layers < 0:
-        raise OptionError("layers", "must be 0 or more")
     _positive("--bytes", args.bytes, integer=True)
     _positive("--bpp", args.bpp)
     data = _read_input(inp)

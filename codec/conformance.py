@@ -24,7 +24,6 @@ import json
 import platform
 from pathlib import Path
 
-from . import container
 from .api import decode_stream
 from .container import VERSION
 from .contract import DecodeOptions
@@ -61,8 +60,9 @@ def entry_stream(folder: Path, entry: dict, data: bytes | None = None) -> bytes:
     return data[:n] if n else data
 
 
-def output_sha256(item, stream: bytes) -> str:
-    return media(container.parse(stream, 1 << 62).header.kind).item_sha256(item)
+def output_sha256(item, kind) -> str:
+    """The recorded hash of a decoded item of a stream kind."""
+    return media(kind).item_sha256(item)
 
 
 def check_entry(folder: Path, entry: dict, reference=None) -> str | None:

@@ -17,6 +17,7 @@ module imports neither torch nor any kind.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from .container import ChunkType, Header, Kind, Stream
@@ -42,6 +43,18 @@ class EncodeOptions:
     def target_set(self) -> bool:
         return any(v is not None for v in (self.layers, self.bpp, self.psnr))
 
+    def check(self) -> None:
+        """What holds for any model."""
+        check_layer_count(self.layers)
+        if not 0 <= self.effort < EFFORT_LEVELS:
+            raise OptionError("effort", f"must be between 0 and {EFFORT_LEVELS - 1}")
+
+
+def check_layer_count(layers: int | None) -> None:
+    """A layer count (encode, decode, trim) is 0 or more."""
+    if layers is not None and layers < 0:
+        raise OptionError("layers", "must be 0 or more")
+
 
 @dataclass
 class DecodeOptions:
@@ -49,6 +62,10 @@ class DecodeOptions:
     hash the decoded latent (conformance)."""
     layers: int | None = None
     want_latent: bool = False
+
+    def check(self) -> None:
+        """What holds for any stream."""
+        check_layer_count(self.layers)
 
 
 @dataclass
@@ -78,7 +95,6 @@ class Media:
 
     @classmethod
     def claims(cls, path: str) -> bool:
-        from pathlib import Path
         return cls.suffixes is not None and Path(path).suffix.lower() in cls.suffixes
 
     def read(self, path: str, max_units: int) -> Any:
@@ -143,11 +159,10 @@ class Codec:
     @classmethod
     def check_options(cls, info, options: EncodeOptions) -> None:
         """Refuse options this model cannot honour, before the (slow) model load."""
+        options.check()
         if options.target_set() and LAYERS not in cls.capabilities:
             given = next(o for o in ("layers", "bpp", "psnr") if getattr(options, o) is not None)
             raise OptionError(given, f"needs a progressive model; {info.name!r} is single-rate")
-        if not 0 <= options.effort < EFFORT_LEVELS:
-            raise OptionError("effort", f"must be between 0 and {EFFORT_LEVELS - 1}")
         if options.effort and EFFORT not in cls.capabilities:
             raise OptionError("effort", f"does not apply to {info.name!r}: it has one encoder")
 
@@ -170,8 +185,7 @@ class Codec:
     def check_decode_options(cls, info, options: DecodeOptions) -> None:
         if options.layers is not None and LAYERS not in cls.capabilities:
             raise OptionError("layers", f"applies to layered streams; this one is single-rate ({info.name})")
-        if options.layers is not None and options.layers < 0:
-            raise OptionError("layers", "must be 0 or more")
+        options.check()
 
     # ---------------------------------------------------------------- with the model
     @property

@@ -7,8 +7,8 @@ is itself a valid stream: byte for byte the prefix of the input that ends after 
 from __future__ import annotations
 
 from . import container
-from .contract import LAYERS
-from .errors import OptionError, StrataError
+from .contract import LAYERS, check_layer_count
+from .errors import StrataError
 from .layering import most_layers_within
 from .registry import model_info
 
@@ -27,9 +27,8 @@ def trim(data: bytes, layers: int | None = None, max_bytes: int | None = None,
     head = stream.without(cls.layer_chunk)
     layer_chunks = [(cls.layer_chunk, p) for p in cls.layers(stream)]
     n = len(layer_chunks)
+    check_layer_count(layers)
     if layers is not None:
-        if layers < 0:
-            raise OptionError("layers", "must be 0 or more")
         k = min(layers, n)
     else:
         budget = max_bytes if max_bytes is not None else int(bpp * hdr.width * hdr.height / 8)
