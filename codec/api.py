@@ -5,6 +5,8 @@
     data = strata.encode(array, bpp=0.3)                  # HxWx3 uint8; layered models: a rate target
     image, report = strata.decode(data)                   # PIL image; report.layers, .torn_bytes ...
     image, _ = strata.decode(data, layers=3)              # layered streams: the first 3 layers only
+    data = strata.encode(points, model="pc32a32")         # (N, 3) float array: a point cloud
+    points, _ = strata.decode(data, steps=50)             # (N, 3) float64; sampling decoders: steps, points
 
 Streams dispatch on their kind and model (`registry`), encoders on the item's type (`Media`);
 errors are `codec.errors.StrataError` with one line. The CLI is built on these functions.
@@ -59,19 +61,22 @@ def decode_stream(data: bytes | Stream, options: DecodeOptions | None = None,
 
 def encode(obj, model: str | None = None, *, layers: int | None = None, bpp: float | None = None,
            psnr: float | None = None, effort: int = 0) -> bytes:
-    """A PIL image or a uint8 array (HxW, HxWx3, HxWx4) -> stream bytes. layers / bpp / psnr: how
-    much of a layered stream to write; effort: encoder effort (single-rate models)."""
+    """A PIL image or a uint8 array (HxW, HxWx3, HxWx4), or an (N, 3) float array (a point cloud)
+    -> stream bytes. layers / bpp / psnr: how much of a layered stream to write; effort: encoder
+    effort (single-rate and point-cloud models)."""
     for m in all_media():
         item = m.from_object(obj)
         if item is not None:
             return encode_item(item, model, EncodeOptions(layers, bpp, psnr, effort))[0]
-    raise StrataError(f"cannot encode a {type(obj).__name__}: give a PIL image or a uint8 array")
+    raise StrataError(f"cannot encode a {type(obj).__name__}: give a PIL image, a uint8 array "
+                      "or an (N, 3) float array of points")
 
 
-def decode(data: bytes, *, layers: int | None = None,
+def decode(data: bytes, *, layers: int | None = None, steps: int | None = None, points: int | None = None,
            max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[object, DecodeReport]:
-    """Stream bytes -> (decoded item, report): a PIL image for image streams."""
-    return decode_stream(data, DecodeOptions(layers=layers), max_pixels)
+    """Stream bytes -> (decoded item, report): a PIL image for image streams, an (N, 3) float64
+    array for point clouds (steps / points: sampler steps and output count)."""
+    return decode_stream(data, DecodeOptions(layers=layers, steps=steps, points=points), max_pixels)
 
 
 def stream_media(data: bytes | Stream):

@@ -76,14 +76,14 @@ def _check_output(inp: str, out: str) -> None:
         raise StrataError(f"output folder does not exist: {folder}")
 
 
-def _jobs(args, suffix: str) -> list[tuple[str, str]]:
+def _jobs(args, suffix) -> list[tuple[str, str]]:
     """(input, output) pairs: one input and -o FILE, or several inputs and -o DIR (each output
-    named after its input with the suffix)."""
+    named after its input with the suffix, a string or a function of the input path)."""
     if len(args.input) == 1 and not Path(args.output).is_dir():
         return [(args.input[0], args.output)]
     if not Path(args.output).is_dir():
         raise StrataError(f"several inputs need -o to be an existing folder: {args.output}")
-    outs = [str(Path(args.output) / (Path(i).stem + suffix)) for i in args.input]
+    outs = [str(Path(args.output) / (Path(i).stem + (suffix(i) if callable(suffix) else suffix))) for i in args.input]
     if len(set(outs)) != len(outs):
         raise StrataError("two inputs would write the same output name in the folder")
     return list(zip(args.input, outs))
@@ -141,12 +141,28 @@ def cmd_encode(args) -> None:
     _batch(jobs, one)
 
 
+def _decoded_suffix(path: str) -> str:
+    """The suffix of what a stream decodes to (its kind's Media), from its first bytes only; a
+    file that is no stream gets the image suffix (its error comes when it is decoded)."""
+    from .container import MAGIC, Kind
+    from .registry import media
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+        if head[:4] == MAGIC and head[5] in Kind._value2member_map_:
+            return media(Kind(head[5])).output_suffix
+    except (OSError, StrataError):
+        pass
+    return ".png"
+
+
 def cmd_decode(args) -> None:
     from .contract import DecodeOptions
 
-    options = DecodeOptions(layers=args.layers)
+    options = DecodeOptions(layers=args.layers, steps=_positive("--steps", args.steps, integer=True),
+                            points=_positive("--points", args.points, integer=True))
     options.check()  # once for every file
-    jobs = _jobs(args, ".png")
+    jobs = _jobs(args, _decoded_suffix)
     for inp, out in jobs:
         _check_output(inp, out)
 
@@ -249,12 +265,14 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="strata", description="Strata learned image codec.",
+        prog="strata", description="Strata learned image and point-cloud codec.",
         epilog="Examples:\n  strata encode photo.png -o photo.strata\n"
                "  strata decode photo.strata -o photo.png\n  strata info photo.strata\n"
                "  strata encode photo.png -o small.strata --bpp 0.3\n"
                "  strata trim photo.strata --layers 4 -o preview.strata\n"
-               "  strata decode *.strata -o decoded/        (many files, one process)",
+               "  strata decode *.strata -o decoded/        (many files, one process)\n"
+               "  strata encode cloud.ply -o cloud.strata --model pc-ddpm-vq32\n"
+               "  strata decode cloud.strata -o cloud.ply --steps 50",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"strata {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -269,23 +287,31 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
         sp.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help=f"refuse images larger than this (default {DEFAULT_MAX_PIXELS}, 4096x4096: "
-                             "coding peaks under 4 GB; each further megapixel costs about 130 MB)")
+                             "coding peaks under 4 GB; each further megapixel costs about 130 MB), "
+                             "and point clouds of more points")
 
-    e = sub.add_parser("encode", help="compress images (PNG, JPEG, TIFF, BMP, WebP, ...)")
+    e = sub.add_parser("encode", help="compress images (PNG, JPEG, TIFF, BMP, WebP, ...) and point clouds "
+                                      "(PLY, PCD, XYZ/TXT, NPY)")
     common(e, many=True)
     e.add_argument("--model", help="model name (see `strata models`; default: the registry default)")
     e.add_argument("--effort", type=int, default=0, metavar="E",
                    help="single-rate models: 0 (default) codes the analysis transform's latent; "
                         "1 and 2 first refine it for this image (about the same size, higher quality; "
-                        "a Kodak image takes about 4 s and 13 s more on 2 cores; decoding unchanged)")
+                        "a Kodak image takes about 4 s and 13 s more on 2 cores; decoding unchanged); "
+                        "point clouds: 1 and 2 try 4 and 16 sampler seeds and keep the closest decode")
     g = e.add_mutually_exclusive_group()
     g.add_argument("--layers", type=int, help="progressive models: write the base and K residual layers")
     g.add_argument("--bpp", type=float, help="progressive models: write the most layers within B bits per pixel")
     g.add_argument("--psnr", type=float, help="progressive models: write the fewest layers reaching P dB (RGB PSNR)")
     e.set_defaults(func=cmd_encode)
-    d = sub.add_parser("decode", help="decompress streams (images: format from the extension, PNG by default)")
+    d = sub.add_parser("decode", help="decompress streams (format from the extension; images PNG, "
+                                          "point clouds PLY by default in folder outputs)")
     common(d, many=True)
     d.add_argument("--layers", type=int, help="progressive streams: use only the first K residual layers")
+    d.add_argument("--steps", type=int, metavar="S",
+                   help="point clouds: diffusion sampler steps (fewer than the model's T: DDIM; T or more: "
+                        "the full DDPM sampler; default: the model's)")
+    d.add_argument("--points", type=int, metavar="N", help="point clouds: points to decode (default: the model's count)")
     d.set_defaults(func=cmd_decode)
     t = sub.add_parser("trim", help="cut a progressive stream to fewer layers, without re-encoding")
     common(t)

@@ -45,9 +45,13 @@ class ChunkType(IntEnum):
     LATENT = 2  # main / base latent y strings
     ALPHA = 3  # alpha plane, lossless (zlib)
     RESIDUAL = 4  # one residual layer of a progressive stream (layers follow in order)
+    ANCHORS = 5  # anchor points of a point-cloud stream (octree occupancy, entropy coded)
 
 
-MODES = {0: "RGB", 1: "L", 2: "RGBA", 3: "LA"}
+MODES = {0: "RGB", 1: "L", 2: "RGBA", 3: "LA", 4: "XYZ"}
+# What the fixed header fields mean per kind: an image's width x height pixels, colour mode and
+# bits per sample; a point cloud's input point count (width; height 1), mode XYZ, float32 source.
+KIND_MODES = {Kind.IMAGE: ({"RGB", "L", "RGBA", "LA"}, {8, 16}), Kind.POINT_CLOUD: ({"XYZ"}, {32})}
 MODE_CODES = {v: k for k, v in MODES.items()}
 
 
@@ -63,7 +67,8 @@ class Header:
 
     @property
     def units(self) -> int:
-        """What rates are counted per: pixels for an image (bits per pixel)."""
+        """What rates are counted per: pixels of an image (bits per pixel), input points of a
+        point cloud (bits per point; height is 1)."""
         return self.width * self.height
 
     def rate(self, nbytes: int) -> float:
@@ -144,13 +149,16 @@ def parse(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Stream:
         raise StrataError("corrupt header: model name has characters outside A-Z a-z 0-9 - _ . +")
     whash = data[7 + name_len:7 + name_len + HASH_BYTES]
     width, height, mode, bits = _FIXED.unpack_from(data, 7 + name_len + HASH_BYTES)
-    if mode not in MODES or bits not in (8, 16):
-        raise StrataError("corrupt header: unknown colour mode")
+    modes, depths = KIND_MODES[Kind(kind)]
+    if MODES.get(mode) not in modes or bits not in depths:
+        raise StrataError("corrupt header: unknown mode for its stream kind")
     if width < 1 or height < 1:
         raise StrataError(f"corrupt header: size {width}x{height}")
-    if kind == Kind.IMAGE and width * height > max_pixels:
-        raise StrataError(f"image of {width}x{height} pixels exceeds the limit of {max_pixels} pixels "
-                          "(raise it with --max-pixels)")
+    if kind == Kind.POINT_CLOUD and height != 1:
+        raise StrataError(f"corrupt header: a point cloud of {width}x{height} points")
+    if width * height > max_pixels:
+        what, unit = (f"image of {width}x{height} pixels", "pixels") if kind == Kind.IMAGE else (f"point cloud of {width} points", "points")
+        raise StrataError(f"{what} exceeds the limit of {max_pixels} {unit} (raise it with --max-pixels)")
     header = Header(Kind(kind), model, whash, width, height, MODES[mode], bits)
 
     stream, pos = Stream(header), end + 4

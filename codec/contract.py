@@ -28,6 +28,7 @@ LAYERS = "layers"  # the stream is a prefix-decodable sequence of layer chunks
 EFFORT = "effort"  # the encoder can spend time for quality (decoder unchanged)
 ADAPTERS = "adapters"  # decoder-side domain adapters
 INTEGER_SYNTHESIS = "integer-synthesis"  # the synthesis runs in integer arithmetic
+SAMPLING = "sampling"  # the decoder draws its output (diffusion): sampler steps and output count apply
 EFFORT_LEVELS = 3  # encoder effort 0..2, the same scale for every codec with EFFORT
 
 
@@ -58,14 +59,20 @@ def check_layer_count(layers: int | None) -> None:
 
 @dataclass
 class DecodeOptions:
-    """How to decode. layers: use only the first K layers of a layered stream; want_latent: also
-    hash the decoded latent (conformance)."""
+    """How to decode. layers: use only the first K layers of a layered stream; steps / points:
+    sampler steps and output size of a sampling decoder (None: the model's defaults);
+    want_latent: also hash the decoded latent (conformance)."""
     layers: int | None = None
+    steps: int | None = None
+    points: int | None = None
     want_latent: bool = False
 
     def check(self) -> None:
         """What holds for any stream."""
         check_layer_count(self.layers)
+        for name in ("steps", "points"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise OptionError(name, "must be 1 or more")
 
 
 @dataclass
@@ -131,6 +138,7 @@ class Media:
         raise NotImplementedError
 
     rate_unit: ClassVar[str] = "bpp"
+    output_suffix: ClassVar[str] = ".png"  # of decoded files named after their stream (batch mode)
 
 
 class Codec:
@@ -185,6 +193,9 @@ class Codec:
     def check_decode_options(cls, info, options: DecodeOptions) -> None:
         if options.layers is not None and LAYERS not in cls.capabilities:
             raise OptionError("layers", f"applies to layered streams; this one is single-rate ({info.name})")
+        for name in ("steps", "points"):
+            if getattr(options, name) is not None and SAMPLING not in cls.capabilities:
+                raise OptionError(name, f"applies to sampling decoders (point clouds), not to {info.name!r}")
         options.check()
 
     # ---------------------------------------------------------------- with the model

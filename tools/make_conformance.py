@@ -5,7 +5,8 @@
 
 Sources: a natural crop (kodim23), its greyscale version, a portrait crop (kodim04), an odd size
 (37x23), a few-pixel image (3x2), 1x1, and an RGBA image; the natural crop is also coded with
-every shipped model. Each entry records the sha256 of the decoded pixels and of the decoded
+every shipped image model. Point-cloud sources (two ModelNet10 test shapes, one resampled to 700
+points and written as PLY) are coded with every shipped point-cloud model. Each entry records the sha256 of the decoded pixels and of the decoded
 latent (see codec/conformance.py). A progressive stream is also recorded at several truncations: at layer ends
 (via `strata trim`'s byte counts) and inside a layer (a torn last chunk). Entries of earlier
 models stay in the manifest. Existing entries are never silently rewritten: if a stream made by the same
@@ -23,7 +24,7 @@ from PIL import Image
 
 from codec.api import decode_stream, encode_item
 from codec.conformance import MANIFEST, cpu_kind, entry_stream, output_sha256, recorded_output
-from codec.container import VERSION
+from codec.container import VERSION, Kind
 from codec.contract import LAYERS, DecodeOptions
 from codec.registry import default_model, list_models, media_for_path, model_info
 from codec.trim import trim
@@ -47,6 +48,16 @@ def sources(data: Path, tmp: Path) -> dict[str, Path]:
     return out
 
 
+def cloud_sources(data: Path, tmp: Path) -> dict[str, Path]:
+    from pointcloud.io import read_cloud, write_cloud
+    chair = read_cloud(data / "chair" / "test" / "chair_0890.pcd")
+    sofa = read_cloud(data / "sofa" / "test" / "sofa_0681.pcd")
+    out = {"chair": tmp / "chair.pcd", "sofa700": tmp / "sofa700.ply"}
+    write_cloud(chair, out["chair"])
+    write_cloud(sofa[np.random.default_rng(3).permutation(len(sofa))[:700]], out["sofa700"])
+    return out
+
+
 def add_cpu_kind(folder: Path) -> None:
     manifest = json.loads((folder / MANIFEST).read_text())
     kind, added = cpu_kind(), 0
@@ -66,6 +77,7 @@ def add_cpu_kind(folder: Path) -> None:
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path("../shared/data/kodak"))
+    p.add_argument("--clouds", type=Path, default=Path("../shared/data/modelnet10"))
     p.add_argument("--out", type=Path, default=Path("bitstreams"))
     p.add_argument("--add-cpu-kind", action="store_true",
                    help="record this CPU kind's output hashes for the existing entries (only where "
@@ -82,7 +94,11 @@ def main():
     entries, default = [], default_model()
     with tempfile.TemporaryDirectory() as tmp:
         src = sources(a.data, Path(tmp))
-        jobs = [(name, default) for name in src] + [("natural", m.name) for m in list_models() if m.name != default]
+        clouds = cloud_sources(a.clouds, Path(tmp))
+        src.update(clouds)
+        images = [m.name for m in list_models() if m.codec.kind == Kind.IMAGE]
+        jobs = ([(name, default) for name in src if name not in clouds] + [("natural", m) for m in images if m != default]
+                + [(name, m.name) for m in list_models() if m.codec.kind == Kind.POINT_CLOUD for name in clouds])
         for name, model in jobs:
             data = encode_item(media_for_path(str(src[name])).read(str(src[name]), 10**8), model)[0]
             fname = f"{name}.{model}.strata"
