@@ -309,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(d, many=True)
     d.add_argument("--layers", type=int, help="progressive streams: use only the first K residual layers")
     d.add_argument("--steps", type=int, metavar="S",
-                   help="point clouds: diffusion sampler steps (fewer than the model's T: DDIM; T or more: "
+                   help="point clouds: diffusion sampler steps (fewer than the model's T=200: the fast strided sampler; 200 or more: "
                         "the full DDPM sampler; default: the model's)")
     d.add_argument("--points", type=int, metavar="N", help="point clouds: points to decode (default: the model's count)")
     d.set_defaults(func=cmd_decode)

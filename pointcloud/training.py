@@ -30,7 +30,7 @@ class PointCloudConfig(RunConfig):
     warmup: int = 200
     val_every: int = 2000
     train_points: int = 256  # points per cloud in the diffusion loss (any subset trains alike)
-    val_steps: int = 20  # DDIM steps of validation decodes
+    val_steps: int = 20  # fast-sampler steps of validation decodes
 
 
 def validate(model: DDPMPointCloud, clouds: np.ndarray, steps: int) -> dict:

@@ -137,3 +137,14 @@ def test_truncated_and_corrupted_streams_give_one_clear_error(shape):
                    [(ChunkType.ANCHORS, b"\xff" * 40), (ChunkType.LATENT, s.chunks[0][1])]):
         with pytest.raises(StrataError):
             api.decode(container.pack(hdr, chunks))
+
+
+def test_cli_refuses_a_bad_cloud_file_in_one_line_and_leaves_nothing(tmp_path, run_cli):
+    bad = tmp_path / "bad.ply"
+    bad.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 5000\nproperty float x\n"
+                    b"property float y\nproperty float z\nend_header\n" + b"\0" * 100)
+    code, _, err = run_cli("encode", bad, "-o", tmp_path / "o.strata", "--model", MODELS[0])
+    assert code == 1 and err.count("\n") == 1 and "truncated" in err
+    code, _, err = run_cli("encode", bad, "-o", tmp_path / "o.strata", "--model", MODELS[0], "--max-pixels", "100")
+    assert code == 1 and "limit of 100" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ply"]

@@ -119,3 +119,16 @@ def test_mutated_files_are_read_or_refused_in_one_line(tmp_path, suffix):
             assert str(e) and "\n" not in str(e)
         else:
             assert pts.ndim == 2 and pts.shape[1] == 3 and np.isfinite(pts).all()
+
+
+def test_draco_baseline_merges_what_its_quantization_makes_identical():
+    pytest.importorskip("DracoPy")
+    from pointcloud.draco import draco_code, merge_duplicates
+    pts = surface_cloud()
+    merged = merge_duplicates(pts, 3)
+    assert 8 <= len(merged) < len(pts) / 4
+    data, rec = draco_code(pts, 3)
+    assert len(rec) == len(merged)  # nothing coded twice
+    assert len(np.unique(np.round(rec, 6), axis=0)) == len(rec)
+    fine, rec10 = draco_code(pts, 10)
+    assert len(fine) > len(data) and len(rec10) > len(rec)

@@ -6,7 +6,9 @@
   to the nearest anchors, the timestep and the shape latent (concat-squash layers: each layer's
   output is gated and shifted by the context), like the reference's PointwiseNet.
 - `Schedule`: a linear beta schedule (Ho et al., 2020) with the DDPM ancestral sampler (all T
-  steps) and the deterministic DDIM sampler (Song et al., 2021) on any sub-sequence of steps.
+  steps, the full sampler) and the generalised DDIM step (Song et al., 2021) on a sub-sequence
+  of steps (the fast sampler). Its eta defaults to 1, ancestral sampling on the sub-sequence:
+  on this model deterministic DDIM (eta 0) measured worse, and worse still with more steps.
 - `portable_normal`: the sampler's noise comes from numpy's Philox counter-based generator and a
   Box-Muller transform in float64, so a seed names the same noise on every machine and library
   version (torch's and numpy's normal samplers make no such promise).
@@ -76,9 +78,10 @@ class Schedule:
         return sorted({int(round(v)) for v in np.linspace(self.T, 1, steps)}, reverse=True)
 
     def sample(self, net: PointwiseNet, latent: torch.Tensor, anchors: torch.Tensor | None,
-               n_points: int, seed: int, steps: int) -> torch.Tensor:
+               n_points: int, seed: int, steps: int, eta: float = 1.0) -> torch.Tensor:
         """(1, n_points, 3) in the dtype of latent: DDPM with all T steps when steps >= T, else
-        DDIM (deterministic after x_T) on `steps` timesteps."""
+        the generalised DDIM step on `steps` timesteps, with fresh noise scaled by eta (0: the
+        deterministic DDIM; 1: ancestral sampling on the sub-sequence, a strided DDPM)."""
         dt = latent.dtype
         noise = PortableNoise(seed)
         x = torch.from_numpy(noise.normal((1, n_points, 3))).to(dt)
@@ -97,7 +100,12 @@ class Schedule:
             eps = net(x, self.beta([t], x), latent, anchors)
             ab_t, ab_s = self.alpha_bar[t], self.alpha_bar[s]
             x0 = (x - math.sqrt(1 - ab_t) * eps) / math.sqrt(ab_t)
-            x = math.sqrt(ab_s) * x0 + math.sqrt(1 - ab_s) * eps if s > 0 else x0
+            if s == 0:
+                return x0
+            sigma = eta * math.sqrt((1 - ab_s) / (1 - ab_t) * (1 - ab_t / ab_s))
+            x = math.sqrt(ab_s) * x0 + math.sqrt(max(1 - ab_s - sigma ** 2, 0.0)) * eps
+            if sigma > 0:
+                x = x + sigma * torch.from_numpy(noise.normal((1, n_points, 3))).to(dt)
         return x
 
 
