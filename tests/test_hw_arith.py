@@ -40,3 +40,40 @@ def test_l1_gdn_and_its_inverse():
     assert torch.allclose(y, x / norm, atol=1e-6)
     assert torch.allclose(ig(x), x * norm, atol=1e-6)
     assert (g.beta >= g.beta_min).all() and (g.gamma >= 0).all()
+
+
+def test_integer_convolutions_match_torch_exactly_on_integers():
+    """The int64 layer arithmetic equals torch's float64 convolutions on integer-valued tensors
+    (exact below 2^53), for strides, paddings and output paddings the transforms use."""
+    from hw.reference import conv2d_acc, conv_transpose2d_acc
+    rng = np.random.default_rng(0)
+    x = rng.integers(-128, 128, (6, 11, 9))
+    for k, s, p in ((5, 2, 2), (3, 1, 1), (1, 1, 0)):
+        w = rng.integers(-128, 128, (4, 6, k, k))
+        ref = torch.nn.functional.conv2d(torch.tensor(x[None], dtype=torch.float64), torch.tensor(w, dtype=torch.float64),
+                                         stride=s, padding=p)[0].numpy()
+        assert np.array_equal(conv2d_acc(x, w, s, p), ref.astype(np.int64))
+    for k, s, p, op in ((5, 2, 2, 1), (3, 1, 1, 0)):
+        w = rng.integers(-128, 128, (6, 4, k, k))
+        ref = torch.nn.functional.conv_transpose2d(torch.tensor(x[None], dtype=torch.float64), torch.tensor(w, dtype=torch.float64),
+                                                   stride=s, padding=p, output_padding=op)[0].numpy()
+        assert np.array_equal(conv_transpose2d_acc(x, w, s, p, op), ref.astype(np.int64))
+
+
+def test_integer_l1_gdn_follows_the_float_layer_within_its_quantization():
+    from hw.reference import l1_gdn, l1_igdn
+    torch.manual_seed(1)
+    g = L1GDN(4)
+    with torch.no_grad():
+        g._gamma.add_(0.3 * torch.rand(4, 4))
+    x = torch.randn(1, 4, 6, 6)
+    xt, ot, pf = FixedType(16, 6), FixedType(16, 6), 12
+    xr = xt.from_real(x[0].numpy())
+    beta, gamma = np.round(g.beta.detach().numpy() * 2 ** pf).astype(np.int64), np.round(g.gamma.detach().numpy() * 2 ** pf).astype(np.int64)
+    xq = torch.tensor(xt.to_real(xr))[None].float()
+    y = ot.to_real(l1_gdn(xr, xt, beta, gamma, pf, ot, Reciprocal(8, 16, 1)))
+    assert np.abs(y - g(xq)[0].detach().numpy()).max() < 4 * 2.0 ** -ot.frac_bits
+    ig = L1GDN(4, inverse=True)
+    ig.load_state_dict(g.state_dict())
+    yi = ot.to_real(l1_igdn(xr, xt, beta, gamma, pf, ot))
+    assert np.abs(yi - ig(xq)[0].detach().numpy()).max() < 0.01
