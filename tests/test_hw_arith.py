@@ -123,3 +123,22 @@ int main() {{
     assert got.shape == want.shape
     assert np.array_equal(got, want)
     assert ((y1 == to.raw_max) | (y1 == to.raw_min)).any()  # the test reaches saturation
+
+
+def test_student_has_the_teachers_shape_with_l1_gdn_and_distils():
+    from hw.gdn import L1GDN
+    from hw.student import HardwareStudent, distillation_loss
+    from codec.image.models.hyperprior import MeanScaleHyperprior
+    torch.manual_seed(0)
+    teacher, student = MeanScaleHyperprior(32, 48).eval(), HardwareStudent(16, 48, hyper_N=32)
+    assert sum(isinstance(m, L1GDN) for m in student.modules()) == 6
+    assert not any(type(m).__name__ == "GDN" for m in student.modules())
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        t = teacher(x)
+    s = student(x)
+    assert s["y"].shape == t["y"].shape and s["x_hat"].shape == x.shape
+    loss, terms = distillation_loss(s, t, x, 0.01)
+    loss.backward()
+    assert all(np.isfinite(v) for v in terms.values())
+    assert all(p.grad is not None for n, p in student.g_s.named_parameters())

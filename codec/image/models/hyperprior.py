@@ -123,7 +123,8 @@ class MeanScaleHyperprior(CompressionModule):
             y_hat = quantize_ste(y - means) + means
         with amp:
             x_hat = self.g_s(y_hat)
-        return {"x_hat": x_hat.float(), "likelihoods": {"y": y_lik, "z": z_lik}}
+        # y and z too: what distillation matches (hw/student.py)
+        return {"x_hat": x_hat.float(), "likelihoods": {"y": y_lik, "z": z_lik}, "y": y, "z": z}
 
     @torch.no_grad()
     def decoded_latent(self, x: torch.Tensor, autocast: bool = False):
