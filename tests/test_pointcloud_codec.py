@@ -121,7 +121,7 @@ def test_truncated_and_corrupted_streams_give_one_clear_error(shape):
         seen.add(str(e.value).split(":")[0])
         assert "\n" not in str(e.value)
     rng = np.random.default_rng(5)
-    for _ in range(300):  # flipped bytes: either a clean error or a decode of the right shape
+    for _ in range(60):  # flipped bytes: either a clean error or a decode of the right shape
         b = bytearray(data)
         b[int(rng.integers(0, len(b)))] ^= int(rng.integers(1, 256))
         try:

@@ -78,6 +78,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path("../shared/data/kodak"))
     p.add_argument("--clouds", type=Path, default=Path("../shared/data/modelnet10"))
+    p.add_argument("--models", nargs="+", metavar="NAME",
+                   help="make only these models' streams (e.g. newly shipped ones); other entries are kept")
     p.add_argument("--out", type=Path, default=Path("bitstreams"))
     p.add_argument("--add-cpu-kind", action="store_true",
                    help="record this CPU kind's output hashes for the existing entries (only where "
@@ -99,6 +101,8 @@ def main():
         images = [m.name for m in list_models() if m.codec.kind == Kind.IMAGE]
         jobs = ([(name, default) for name in src if name not in clouds] + [("natural", m) for m in images if m != default]
                 + [(name, m.name) for m in list_models() if m.codec.kind == Kind.POINT_CLOUD for name in clouds])
+        if a.models:
+            jobs = [(name, model) for name, model in jobs if model in a.models]
         for name, model in jobs:
             data = encode_item(media_for_path(str(src[name])).read(str(src[name]), 10**8), model)[0]
             fname = f"{name}.{model}.strata"
