@@ -5,8 +5,11 @@
                                          + ANCHORS [range-coded octree bytes] (when the rate has anchors)
     stream --> indices, anchors --model.synthesise(seed, steps)--> canonical cloud --Frame--> cloud
 
-LATENT payload: the coordinate frame (four zig-zag varints, transform.py), the sampler's seed
-(one byte), then the range-coded indices of the first `subvectors` sub-vectors. ANCHORS payload: the octree occupancy bytes,
+LATENT payload: the coordinate frame (four zig-zag varints, transform.py), one byte (the
+sampler's seed in bits 0-6; bit 7 set: the indices follow fixed-length), then the indices of the
+first `subvectors` sub-vectors: range coded, or, when that would be longer (the range coder's
+flush costs up to 4 bytes, more than it saves on a handful of indices), packed in
+log2(codebook) bits each, most significant bit first. ANCHORS payload: the octree occupancy bytes,
 level by level (models/anchors.py), range coded with the counted per-level prior.
 Capabilities: SAMPLING (`--steps`, `--points`), EFFORT (the encoder tries seeds and keeps the
 one whose decode is closest to the input; the decoder is unchanged).
@@ -22,6 +25,7 @@ from codec.registry import register_codec
 from . import media  # noqa: F401  (registers the point-cloud media)
 
 SEEDS_BY_EFFORT = (1, 4, 16)  # seeds the encoder tries (effort 0 uses seed 0)
+FIXED_LENGTH = 0x80  # flag in the seed byte: the indices are packed, not range coded
 MAX_OUTPUT_POINTS = 1 << 20  # --points: the float64 sampler holds about 4 KB per point
 
 
@@ -55,6 +59,11 @@ class DDPMPointCloudCodec(Codec):
     @property
     def subvectors(self) -> int:
         return int(self.info.args["subvectors"])
+
+    @property
+    def index_bits(self) -> int:
+        """Bits of a fixed-length index: log2 of the codebook size, rounded up."""
+        return max(1, (int(self.model.vq.k) - 1).bit_length())
 
     @property
     def anchors(self) -> int:
@@ -91,8 +100,9 @@ class DDPMPointCloudCodec(Codec):
                       for s in range(SEEDS_BY_EFFORT[options.effort])]
             seed = int(np.argmin(scores))
         index_priors, level_priors = self._priors()
-        latent = frame.pack() + bytes([seed]) + entropy.encode(
-            [(idx[i:i + 1], index_priors[i]) for i in range(len(idx))])
+        coded = entropy.encode([(idx[i:i + 1], index_priors[i]) for i in range(len(idx))])
+        packed = entropy.pack_fixed(idx, self.index_bits)
+        latent = frame.pack() + (bytes([seed]) + coded if len(coded) <= len(packed) else bytes([seed | FIXED_LENGTH]) + packed)
         chunks = [(ChunkType.LATENT, latent)]
         if self.anchors:
             levels = octree_symbols(cells)
@@ -118,10 +128,13 @@ class DDPMPointCloudCodec(Codec):
         frame, pos = Frame.unpack(latent)
         if pos >= len(latent):
             raise StrataError("corrupt stream: the latent chunk is too short")
-        seed = latent[pos]
+        seed, fixed = latent[pos] & ~FIXED_LENGTH, latent[pos] & FIXED_LENGTH
         index_priors, level_priors = self._priors()
-        dec = entropy.Decoder(latent[pos + 1:])
-        idx = np.concatenate([dec.read(p, 1) for p in index_priors])
+        if fixed:
+            idx = entropy.unpack_fixed(latent[pos + 1:], self.subvectors, self.index_bits)
+        else:
+            dec = entropy.Decoder(latent[pos + 1:])
+            idx = np.concatenate([dec.read(p, 1) for p in index_priors])
         anchors = np.zeros((0, 3))
         payload = stream.payload(ChunkType.ANCHORS)
         if self.anchors:

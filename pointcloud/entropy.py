@@ -48,3 +48,22 @@ class Decoder:
             return np.asarray(self._dec.decode(prior.model, n), np.int64)
         except Exception:
             raise StrataError("corrupt stream: the entropy-coded payload does not decode") from None
+
+
+def pack_fixed(symbols, bits: int) -> bytes:
+    """Symbols in `bits` bits each, most significant first, zero-padded to whole bytes."""
+    v = 0
+    for s in symbols:
+        v = (v << bits) | int(s)
+    n = len(symbols) * bits
+    pad = (-n) % 8
+    return (v << pad).to_bytes((n + pad) // 8, "big")
+
+
+def unpack_fixed(data: bytes, count: int, bits: int) -> np.ndarray:
+    """Inverse of pack_fixed; StrataError unless data is exactly that long."""
+    if len(data) != (count * bits + 7) // 8:
+        raise StrataError("corrupt stream: fixed-length indices of the wrong size")
+    v = int.from_bytes(data, "big") >> ((-count * bits) % 8)
+    mask = (1 << bits) - 1
+    return np.array([(v >> (bits * (count - 1 - i))) & mask for i in range(count)], np.int64)

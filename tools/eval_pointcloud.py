@@ -32,15 +32,23 @@ def main():
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--full-limit", type=int, default=48)
     p.add_argument("--draco-bits", default="1,2,3,4,5,6,7,8,10")
+    p.add_argument("--models", nargs="+", metavar="NAME",
+                   help="re-evaluate only these Strata models, keeping every other row of OUT/rd.json")
     a = p.parse_args()
     files = split_files(a.data, "test")
     clouds = [read_cloud(f) for f in tqdm(every(files, a.limit), desc="reading")]
     res = {"shapes": len(clouds), "strata": [], "strata_full": [], "strata_effort": [], "draco": []}
-    for name in tqdm(strata_models(), desc="strata"):
+    if a.models:
+        res = json.loads((a.out / "rd.json").read_text())
+        for key in ("strata", "strata_full", "strata_effort"):
+            res[key] = [r for r in res[key] if r["model"] not in a.models]
+    for name in tqdm(a.models or strata_models(), desc="strata"):
         res["strata"].append(eval_strata(name, clouds))
         res["strata_effort"].append(eval_strata(name, every(clouds, a.full_limit), effort=1))
-        res["strata_full"].append(eval_strata(name, every(clouds, a.full_limit), steps=10**6))
-    for bits in tqdm([int(b) for b in a.draco_bits.split(",")], desc="draco"):
+        res["strata_full"].append(eval_strata(name, every(clouds, a.full_limit), steps=200))  # = T: the full DDPM
+    for key in ("strata", "strata_full", "strata_effort"):
+        res[key].sort(key=lambda r: r["bpp"])
+    for bits in tqdm([] if a.models else [int(b) for b in a.draco_bits.split(",")], desc="draco"):
         res["draco"].append(eval_draco(clouds, bits))
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "rd.json").write_text(json.dumps(res, indent=1) + "\n")
