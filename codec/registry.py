@@ -131,13 +131,14 @@ def _read_registry() -> dict:
         raise StrataError(f"model registry unreadable: {e}") from None
 
 
-def list_models(current_only: bool = False) -> list[ModelInfo]:
-    """Every installed model, or with current_only those not superseded by a newer one."""
+def list_models(current_only: bool = False, kind: Kind | None = None) -> list[ModelInfo]:
+    """Every installed model, or with current_only those not superseded by a newer one; with
+    kind, only the models of that stream kind."""
     reg = _read_registry()
     known = {"name", "architecture", "args", "file", "sha256", "description", "command"}
     models = [ModelInfo(**{k: m[k] for k in known if k in m},
                         extra={k: v for k, v in m.items() if k not in known}) for m in reg["models"]]
-    return [m for m in models if not (current_only and m.superseded_by)]
+    return [m for m in models if not (current_only and m.superseded_by) and (kind is None or m.codec.kind == kind)]
 
 
 def default_model() -> str:

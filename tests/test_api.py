@@ -26,5 +26,5 @@ def test_api_errors_name_the_option():
     with pytest.raises(OptionError) as e:
         strata.encode(rgb, model="hyperprior-mid-3", bpp=0.3)
     assert e.value.option == "bpp"
-    with pytest.raises(StrataError, match="PIL image or a uint8 array"):
+    with pytest.raises(StrataError, match="PIL image, a uint8 array or an .N, 3. float array"):
         strata.encode("photo.png")

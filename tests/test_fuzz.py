@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from codec.container import Kind
 from codec.contract import LAYERS
 from codec import container
 from codec.errors import StrataError
@@ -22,7 +23,7 @@ def seed_stream():
 
 @pytest.fixture(scope="module")
 def single_rate_stream():
-    single = [m.name for m in list_models() if LAYERS not in m.codec.capabilities]
+    single = [m.name for m in list_models(kind=Kind.IMAGE) if LAYERS not in m.codec.capabilities]
     if not single:
         pytest.skip("no single-rate model installed")
     return encode_item(Picture(natural_image(40, 24), None, "RGB", 8), single[0])[0]

@@ -155,12 +155,12 @@ def test_synthesis_keeps_no_autograd_graph():
     not record a graph, or a tiled 3840x2160 decode holds every tile's activations (8 GiB)."""
     import torch
 
-    from codec.container import ChunkType, parse
+    from codec.container import ChunkType, Kind, parse
     from codec.image.io import Picture
     from codec.registry import list_models, load_codec
 
     rgb = natural_image(64, 64)
-    for info in list_models(current_only=True):
+    for info in list_models(current_only=True, kind=Kind.IMAGE):
         codec = load_codec(info.name)
         stream = parse(codec.encode(Picture(rgb, None, "RGB", 8), EncodeOptions())[0])
         layers = codec.layers(stream)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from codec.container import Kind
 from codec.contract import LAYERS, EncodeOptions
 from codec.image.codecs import EFFORT_STEPS
 from codec.image.coding import compress_single as compress_rgb
@@ -15,7 +16,7 @@ from codec.registry import list_models, load_codec, load_model, model_info
 
 from .conftest import natural_image
 
-MODEL = next(m.name for m in list_models(current_only=True) if LAYERS not in m.codec.capabilities)
+MODEL = next(m.name for m in list_models(current_only=True, kind=Kind.IMAGE) if LAYERS not in m.codec.capabilities)
 
 
 def _real_cost(model, rgb, steps, lmbda, objective):

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from codec.container import Kind
 from codec.contract import LAYERS, DecodeOptions, EncodeOptions
 from codec.container import ChunkType, parse
 from codec.errors import StrataError
@@ -121,7 +122,7 @@ def test_cli_progressive(run_cli, rgb_png, tmp_path):
 
 
 def test_single_rate_models_refuse_layer_options(run_cli, rgb_png, tmp_path):
-    single = [m.name for m in list_models() if LAYERS not in m.codec.capabilities]
+    single = [m.name for m in list_models(kind=Kind.IMAGE) if LAYERS not in m.codec.capabilities]
     if not single:
         pytest.skip("no single-rate model installed")
     s = tmp_path / "s.strata"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from codec.container import Kind
 from codec.contract import EFFORT
 from codec.image.eval.baselines import BASELINES
 from codec.image.eval.runner import (eval_baseline, eval_strata, load_folder, psnr_at, results_json,
@@ -40,7 +41,7 @@ def main():
     p.add_argument("--out", type=Path, help="write all curves as JSON here")
     a = p.parse_args()
     images = load_folder(a.data)
-    names = a.models or [m.name for m in list_models(current_only=True)]
+    names = a.models or [m.name for m in list_models(current_only=True, kind=Kind.IMAGE)]
 
     curves = {}
     for key in ("jpeg", "webp"):

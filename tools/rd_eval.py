@@ -21,6 +21,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from codec.container import Kind
 from codec.contract import EFFORT as CAN_EFFORT, LAYERS
 from codec.image.eval.baselines import BASELINES
 from codec.rd.bd import METHOD
@@ -40,14 +41,14 @@ RANGE = (0.15, 1.0)  # the progressive codec's goal range (issue 5)
 def evaluate(codec: str, images, per_image: bool) -> dict:
     if codec in EFFORT:
         effort = EFFORT[codec]
-        models = [m for m in list_models(current_only=True) if CAN_EFFORT in m.codec.capabilities]
+        models = [m for m in list_models(current_only=True, kind=Kind.IMAGE) if CAN_EFFORT in m.codec.capabilities]
         rows = [r for m in tqdm(models, desc=codec) for r in eval_strata(m.name, images, effort)]
         name, desc = "strata-hyperprior", "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
         if effort:
             name, desc = f"{name}-effort{effort}", f"{desc}; encoder effort {effort}"
         return results_json(name, desc, rows, per_image)
     if codec == "strata-progressive":
-        layered = [m.name for m in list_models() if LAYERS in m.codec.capabilities]
+        layered = [m.name for m in list_models(kind=Kind.IMAGE) if LAYERS in m.codec.capabilities]
         if not layered:
             raise RuntimeError("no progressive model is installed")
         name = default_model() if default_model() in layered else layered[0]
