@@ -118,7 +118,7 @@ class DDPMPointCloudCodec(Codec):
     def decode(self, stream: Stream, options: DecodeOptions):
         import numpy as np
         from . import entropy
-        from .models.anchors import GRID_DEPTH, cell_centres, cells_from_symbols
+        from .models.anchors import GRID_DEPTH, cell_centres, cells_from_symbols, children
         from .transform import Frame
 
         points = options.points or self.model.points
@@ -144,7 +144,7 @@ class DDPMPointCloudCodec(Codec):
             for level in range(GRID_DEPTH):
                 occ = dec.read(level_priors[level], n)
                 levels.append(occ)
-                n = int(sum(bin(int(v)).count("1") for v in occ))
+                n = children(occ)
                 if n > self.anchors:
                     raise StrataError("corrupt stream: more anchors than the model codes")
             try:

@@ -16,6 +16,7 @@ import torch
 from codec.training.driver import RunConfig, Saved, resume, run, save_atomic, start_run
 from .data import canonical_split
 from .metrics import distortion
+from .models.anchors import cell_centres
 from .models.ddpm_pcc import DDPMPointCloud
 
 HELD_OUT = 48  # last shapes of the (shuffled) training split, for validation
@@ -40,7 +41,6 @@ def validate(model: DDPMPointCloud, clouds: np.ndarray, steps: int) -> dict:
         cd = []
         for i, c in enumerate(clouds):
             idx, cells = model.analyse(c, m, k)
-            from .models.anchors import cell_centres
             rec = model.synthesise(idx, cell_centres(cells), len(c), seed=i, steps=steps)
             cd.append(distortion(c, rec)["chamfer_mean"])
         out[f"cd_m{m}_k{k}"] = float(np.mean(cd))

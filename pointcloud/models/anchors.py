@@ -103,9 +103,9 @@ def cells_from_symbols(levels: list[np.ndarray], depth: int = GRID_DEPTH) -> np.
     return nodes
 
 
-def level_sizes(levels: list[np.ndarray]) -> list[int]:
-    """How many symbols each level holds given the previous levels (level 0: one)."""
-    return [1] + [int(sum(bin(int(v)).count("1") for v in occ)) for occ in levels[:-1]]
+def children(occ: np.ndarray) -> int:
+    """How many nodes the next level holds: the set bits of this level's occupancy bytes."""
+    return int(((np.asarray(occ, np.int64)[:, None] >> np.arange(8)) & 1).sum())
 
 
 def _morton(cells: np.ndarray, bits: int) -> np.ndarray:
