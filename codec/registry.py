@@ -27,7 +27,7 @@ from .errors import StrataError
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 ENTRY_POINT_GROUP = "strata.codecs"
 # Used when the distribution's metadata is not installed (running from a bare source tree).
-_BUILTIN_PLUGINS = ("codec.image.codecs", "pointcloud.codecs")
+_BUILTIN_PLUGINS = ("codec.image.codecs", "pointcloud.codecs", "hw.codecs")
 
 _CODECS: dict[str, type] = {}
 _MEDIA: dict[Kind, type] = {}

@@ -6,7 +6,10 @@ A value of type (W, I) is an integer `raw` of W bits meaning raw * 2^-(W - I): W
 I integer bits (sign included when signed), F = W - I fractional bits.
 
 - Quantization (dropping fractional bits): AP_TRN floors (the type's default); AP_RND rounds to
-  nearest with ties toward +infinity (adds half an LSB, then floors), as `ap_fixed` does.
+  nearest with ties toward +infinity (adds half an LSB, then floors), as `ap_fixed` does;
+  AP_RND_CONV rounds ties to even (convergent), which is what torch.round, and so Brevitas's
+  fake quantization, does: the activations use it, so fake quantization and the integer path
+  agree on ties.
 - Overflow: AP_WRAP keeps the low W bits (two's complement, the default); AP_SAT clamps to the
   type's range.
 """
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ROUNDING = ("AP_TRN", "AP_RND")
+ROUNDING = ("AP_TRN", "AP_RND", "AP_RND_CONV")
 OVERFLOW = ("AP_WRAP", "AP_SAT")
 
 
@@ -55,8 +58,12 @@ class FixedType:
     def from_real(self, x) -> np.ndarray:
         """Raw integers of real values (the rounding and overflow modes apply)."""
         scaled = np.asarray(x, np.float64) * float(2 ** self.frac_bits)
-        raw = np.floor(scaled + 0.5) if self.rounding == "AP_RND" else np.floor(scaled)
+        raw = {"AP_RND": lambda v: np.floor(v + 0.5), "AP_RND_CONV": np.round, "AP_TRN": np.floor}[self.rounding](scaled)
         return self._overflow(raw.astype(np.int64))
+
+    def as_dict(self) -> dict:
+        return {"width": self.width, "int_bits": self.int_bits, "signed": self.signed,
+                "rounding": self.rounding, "overflow": self.overflow}
 
     def to_real(self, raw) -> np.ndarray:
         return np.asarray(raw, np.int64).astype(np.float64) * 2.0 ** -self.frac_bits
@@ -67,9 +74,13 @@ class FixedType:
         raw = np.asarray(raw, np.int64)
         shift = frac_bits - self.frac_bits
         if shift > 0:
+            low = raw & np.int64((1 << shift) - 1)  # the dropped bits
             if self.rounding == "AP_RND":
                 raw = raw + np.int64(1 << (shift - 1))
             raw = raw >> np.int64(shift)  # arithmetic shift: floor
+            if self.rounding == "AP_RND_CONV":  # up above half, and at half when odd
+                half = np.int64(1 << (shift - 1))
+                raw = raw + ((low > half) | ((low == half) & (raw & 1 == 1)))
         elif shift < 0:
             raw = raw << np.int64(-shift)
         return self._overflow(raw)

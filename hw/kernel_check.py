@@ -32,6 +32,16 @@ def cpp_array(name: str, ctype: str, raw: np.ndarray, t: FixedType) -> str:
     return f"static const {ctype} {name}{dims} = {{{vals}}};\n"
 
 
+def cpp_raw_array(name: str, raw: np.ndarray) -> str:
+    """A C++ array of raw integers, in the narrowest plain type that holds them (ROM contents;
+    the kernel gives them their fixed-point type with strata::from_raw)."""
+    raw = np.asarray(raw, np.int64)
+    lim = int(np.abs(raw).max(initial=0))
+    ctype = "signed char" if lim < 128 else "short" if lim < 2**15 else "int" if lim < 2**31 else "long long"
+    dims = "".join(f"[{n}]" for n in raw.shape)
+    return f"static const {ctype} {name}{dims} = {{{', '.join(str(int(v)) for v in raw.ravel())}}};\n"
+
+
 def compile_and_run(source: str, timeout: float = 120) -> list[int]:
     """Compile a C++ program (including strata_layers.h) with g++ and return the integers it prints."""
     inc = ap_types_dir()

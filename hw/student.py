@@ -38,9 +38,14 @@ class HardwareStudent(MeanScaleHyperprior):
 
 def distillation_loss(student_out: dict, teacher_out: dict, x: torch.Tensor, lmbda: float,
                       weights=(0.2, 0.2, 0.6), hyper_weight: float = 0.05) -> tuple[torch.Tensor, dict]:
-    """w_latent * MSE(y_s, y_t) + w_rec * 255^2 MSE(x_s, x_t) + w_rd * (lambda 255^2 MSE(x_s, x)
-    + bpp) + hyper_weight * MSE(z_s, z_t): the latent / reconstruction / RD weights of the
-    published N=128 -> 64 study (0.2 / 0.2 / 0.6), plus a small hyper-latent term."""
+    """w_latent * MSE(y_s, y_t) + w_rec * lambda 255^2 MSE(x_s, x_t) + w_rd * (lambda 255^2
+    MSE(x_s, x) + bpp) + hyper_weight * MSE(z_s, z_t): the latent / reconstruction / RD weights
+    of the published N=128 -> 64 study (0.2 / 0.2 / 0.6), plus a small hyper-latent term.
+
+    The reconstruction term carries lambda like the RD term's distortion, so the weights are
+    shares of one loss: unscaled 255^2 MSE outweighs the rate by 1/lambda (~300x at the mid
+    rate) and the student would learn to match pixels whatever the bits (measured: bpp rose
+    instead of falling in the first steps)."""
     w_lat, w_rec, w_rd = weights
     n_pix = x.shape[0] * x.shape[2] * x.shape[3]
     bpp = sum(torch.log2(l).sum() for l in student_out["likelihoods"].values()) / -n_pix
@@ -48,7 +53,7 @@ def distillation_loss(student_out: dict, teacher_out: dict, x: torch.Tensor, lmb
     terms = {
         "latent": torch.mean((student_out["y"] - teacher_out["y"].detach()) ** 2),
         "hyper": torch.mean((student_out["z"] - teacher_out["z"].detach()) ** 2),
-        "rec": 255 ** 2 * torch.mean((student_out["x_hat"] - teacher_out["x_hat"].detach()) ** 2),
+        "rec": lmbda * 255 ** 2 * torch.mean((student_out["x_hat"] - teacher_out["x_hat"].detach()) ** 2),
         "rd": lmbda * 255 ** 2 * mse + bpp,
     }
     loss = w_lat * terms["latent"] + w_rec * terms["rec"] + w_rd * terms["rd"] + hyper_weight * terms["hyper"]

@@ -83,7 +83,7 @@ def test_hls_layers_compiled_with_gxx_equal_the_integer_reference_bit_for_bit():
     """The C++ layers on ap_fixed (g++, the vendor's headers from hls4ml) give exactly the
     integers of hw/reference.py: convolution, transposed convolution, inverse L1 GDN."""
     import shutil
-    from hw.kernel_check import ap_types_dir, compile_and_run, cpp_array
+    from hw.kernel_check import ap_types_dir, compile_and_run, cpp_array, cpp_raw_array
     from hw.reference import add_bias, conv2d_acc, conv_transpose2d_acc, l1_igdn
     if ap_types_dir() is None or shutil.which("g++") is None:
         pytest.skip("needs g++ and hls4ml's ap_types headers")
@@ -103,9 +103,9 @@ def test_hls_layers_compiled_with_gxx_equal_the_integer_reference_bit_for_bit():
     TA = "ap_fixed<40, %d>" % (40 - acc_frac)
     TN = "ap_fixed<40, %d>" % (40 - to.frac_bits - pf)
     src = ('#include <cstdio>\n#include "strata_layers.h"\n'
-           + cpp_array("x", TI, x, ti) + cpp_array("w1", TW, w1, tw) + cpp_array("b1", TB, b1, tb)
-           + cpp_array("w2", TW, w2, tw) + cpp_array("b2", TB, b2, tb)
-           + cpp_array("p_beta", TP, beta, tp) + cpp_array("p_gamma", TP, gamma, tp) + f"""
+           + cpp_array("x", TI, x, ti) + cpp_raw_array("w1", w1) + cpp_raw_array("b1", b1)
+           + cpp_raw_array("w2", w2) + cpp_raw_array("b2", b2)
+           + cpp_raw_array("p_beta", beta << to.frac_bits) + cpp_raw_array("p_gamma", gamma) + f"""
 template <class T, int F> long long raw(T v) {{ return (long long)(v.to_double() * (double)(1LL << F)); }}
 int main() {{
     static {TO} y1[4][4][3], y2[4][4][3], y3[2][14][12];

@@ -14,13 +14,14 @@ TILE_IN = 1024  # tile size, in pixels of the image side of the transform
 MARGIN_IN = 64  # margin, in image pixels: the receptive field of g_a / g_s is ~30 px
 
 
-def tiled_apply(fn, x: torch.Tensor, scale: float) -> torch.Tensor:
-    """Apply fn (output size = input size * scale) over tiles of x.
+def tiled_apply(fn, x: torch.Tensor, scale: float, tile: int | None = None) -> torch.Tensor:
+    """Apply fn (output size = input size * scale) over tiles of x (tile: image pixels a side).
 
     scale < 1 for analysis (image -> latent), > 1 for synthesis (latent -> image).
     """
     img_side = scale < 1  # is x on the image side?
-    tile = TILE_IN if img_side else int(TILE_IN / scale)
+    tile = tile or TILE_IN
+    tile = tile if img_side else int(tile / scale)
     margin = MARGIN_IN if img_side else int(MARGIN_IN / scale)
     H, W = x.shape[-2:]
     if H <= tile and W <= tile:

@@ -43,21 +43,31 @@ def export(checkpoint: Path, name: str, description: str, command: str,
     """Write the weights and register them. A registered name is never given other weights
     (its streams would stop decoding): better weights ship under a new name, and `supersedes`
     marks the models they replace (still installed, no longer used to encode or evaluate)."""
+    model, architecture, args, ck = model_from_checkpoint(checkpoint, model_args)
+    cfg = ck["config"]
+    params = dict(model.named_parameters())
+    # Exact in float16: the parameters were rounded to it before update(). Loading copies them
+    # back into the float32 parameters unchanged.
+    state = {k: (v.half() if k in params and _ships_half(k, v) else v).contiguous()
+             for k, v in model.state_dict().items()}
+    entry = {"architecture": architecture, "args": args, "description": description,
+             "lambda": cfg["lmbda"], "steps": ck["step"], "command": command,
+             "parameters": sum(p.numel() for p in model.parameters()), **(extra or {})}
+    return register(state, name, entry, weights_dir, default, supersedes)
+
+
+def register(state, name: str, entry: dict, weights_dir: Path = WEIGHTS_DIR, default: bool = False,
+             supersedes: list[str] | None = None) -> dict:
+    """Write a weights file (torch.save of state) as weights_dir/NAME.pt and its registry entry
+    (entry: architecture, args, description, command, measured figures...)."""
     reg_path = weights_dir / "registry.json"
     reg = json.loads(reg_path.read_text()) if reg_path.exists() else {"default": name, "models": []}
     replaced = set(supersedes or ())
     unknown = replaced - {m["name"] for m in reg["models"]}
     if unknown:
         raise ValueError(f"cannot supersede unregistered models: {sorted(unknown)}")
-    model, architecture, args, ck = model_from_checkpoint(checkpoint, model_args)
-    cfg = ck["config"]
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / f"{name}.pt"
-    params = dict(model.named_parameters())
-    # Exact in float16: the parameters were rounded to it before update(). Loading copies them
-    # back into the float32 parameters unchanged.
-    state = {k: (v.half() if k in params and _ships_half(k, v) else v).contiguous()
-             for k, v in model.state_dict().items()}
     old = next((m for m in reg["models"] if m["name"] == name), None)
     tmp = path.with_suffix(".tmp")
     torch.save(state, tmp)
@@ -66,10 +76,8 @@ def export(checkpoint: Path, name: str, description: str, command: str,
         tmp.unlink()
         raise ValueError(f"model {name!r} is registered with other weights: ship these under a new name")
     tmp.replace(path)
-    entry = {"name": name, "architecture": architecture, "args": args,
-             "file": path.name, "sha256": sha, "description": description,
-             "lambda": cfg["lmbda"], "steps": ck["step"], "command": command,
-             "parameters": sum(p.numel() for p in model.parameters()), **(extra or {})}
+    entry = {"name": name, **{k: v for k, v in entry.items() if k in ("architecture", "args")},
+             "file": path.name, "sha256": sha, **{k: v for k, v in entry.items() if k not in ("architecture", "args")}}
     for m in reg["models"]:
         # Repoint the whole chain, so every superseded model names the current one.
         if m["name"] in replaced or m.get("superseded_by") in replaced:

@@ -1,0 +1,40 @@
+"""A trained quantization-aware student -> the shipped integer model (weights file of hw/codecs.py).
+
+The hyper path and entropy models are the float ones of the architecture, with their CDF tables
+built once here (never recomputed on load: see MeanScaleHyperprior.update); g_a and g_s are the
+integer transforms of integer_model.export_transform.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .integer_model import Layer, Transform, export_transform
+from .fixedpoint import FixedType
+
+
+def transform_to_file(t: Transform) -> dict:
+    """Transform -> tensors and plain values (loadable with torch.load(weights_only=True))."""
+    d = t.as_state()
+    for layer in d["layers"]:
+        layer["weight"] = torch.tensor(layer["weight"], dtype=torch.int8)
+        layer["bias"] = torch.tensor(layer["bias"], dtype=torch.int64)
+    return d
+
+
+def transform_from_file(d: dict) -> Transform:
+    layers = []
+    for l in d["layers"]:
+        layers.append(Layer(l["op"], FixedType(**l["out"]), l["weight"].numpy().astype(np.int64), l["w_frac"],
+                            l["bias"].numpy().astype(np.int64), l["stride"], l["padding"], l["output_padding"]))
+    return Transform(d["name"], FixedType(**d["input"]), layers)
+
+
+@torch.no_grad()
+def integer_weights(qstudent) -> dict:
+    """The weights file of a trained QuantStudent (quant.py)."""
+    qstudent = qstudent.float().eval()
+    qstudent.update()  # CDF tables of the entropy models, built once
+    hyper = {k: v for k, v in qstudent.state_dict().items() if not k.startswith(("g_a.", "g_s."))}
+    return {"hyper": hyper, "g_a": transform_to_file(export_transform("g_a", qstudent.g_a)),
+            "g_s": transform_to_file(export_transform("g_s", qstudent.g_s))}
