@@ -38,3 +38,15 @@ def integer_weights(qstudent) -> dict:
     hyper = {k: v for k, v in qstudent.state_dict().items() if not k.startswith(("g_a.", "g_s."))}
     return {"hyper": hyper, "g_a": transform_to_file(export_transform("g_a", qstudent.g_a)),
             "g_s": transform_to_file(export_transform("g_s", qstudent.g_s))}
+
+
+def integer_student(qstudent):
+    """The in-memory IntegerStudent of a QuantStudent (validation during QAT, tools)."""
+    import copy
+
+    from .integer_student import IntegerStudent
+    q = copy.deepcopy(qstudent).float().eval()
+    m = IntegerStudent(q.transform_N, q.M, q.N)
+    m.load_state_dict({k: v for k, v in q.state_dict().items() if not k.startswith(("g_a.", "g_s."))}, strict=False)
+    m.set_transforms(export_transform("g_a", q.g_a), export_transform("g_s", q.g_s))
+    return m

@@ -50,6 +50,17 @@ def shapes(t: Transform, in_shape: tuple[int, int, int]) -> list[tuple[int, int,
     return out
 
 
+def layer_macs(l, in_shape, out_shape) -> int:
+    """Multiply-accumulates of a layer: a transposed convolution counts its k^2 / s^2 useful
+    taps per output (the sub-pixel form a hardware design uses), not the inserted zeros."""
+    (ci, h, w), (co, ho, wo) = in_shape, out_shape
+    if l.op == "conv":
+        return ho * wo * co * ci * l.weight.shape[2] * l.weight.shape[3]
+    if l.op == "tconv":
+        return ho * wo * co * ci * l.weight.shape[2] * l.weight.shape[3] // l.stride ** 2
+    return h * w * ci * ci  # the GDN's 1x1 convolution of |x|
+
+
 def manifest(t: Transform, in_shape) -> dict:
     bounds, types, shp = t.accumulator_bound(), t.types(), shapes(t, in_shape)
     layers = []
@@ -66,8 +77,7 @@ def manifest(t: Transform, in_shape) -> dict:
             "bias_frac_bits": acc_frac, "accumulator": _acc_type(bounds[i], acc_frac).as_dict(),
             "accumulator_bound": bounds[i], "output_type": l.out.as_dict(),
             "requant_shift": prod_frac - l.out.frac_bits,
-            "macs": int(np.prod(shp[i + 1][1:]) * l.weight[0].size * (shp[i + 1][0] if l.op != "tconv" else l.weight.shape[1])
-                        / (l.stride ** 2 if l.op == "tconv" else 1)),
+            "macs": layer_macs(l, shp[i], shp[i + 1]),
         })
     return {"transform": t.name, "input_type": t.input.as_dict(), "input_shape": list(in_shape), "layers": layers,
             "reciprocal": {"index_bits": RECIPROCAL.index_bits, "lut_frac_bits": RECIPROCAL.lut_frac_bits,

@@ -40,7 +40,7 @@ class IntegerStudent(MeanScaleHyperprior):
         self._coding = {"h_s": ExactSequential(self.h_s)}
 
     # ------------------------------------------------------------------ integer transforms
-    def _apply(self, t: Transform, x_raw: torch.Tensor) -> torch.Tensor:
+    def _run_transform(self, t: Transform, x_raw: torch.Tensor) -> torch.Tensor:
         """(1, C, H, W) raw integers (as float64) -> raw output of t (as float64)."""
         out = run(t, x_raw[0].numpy().astype(np.int64), backend="torch")
         return torch.from_numpy(out.astype(np.float64))[None]
@@ -49,13 +49,13 @@ class IntegerStudent(MeanScaleHyperprior):
     def analyse(self, x: torch.Tensor) -> torch.Tensor:
         """x in [0, 1] (padded image, as codec.image.coding makes it) -> y, float32 (exact)."""
         raw = torch.round(x.double() * 255)  # the 8-bit pixel is the input's raw value
-        y = tiled_apply(lambda t: self._apply(self.int_g_a, t), raw, scale=1 / LATENT_STRIDE, tile=TILE)
+        y = tiled_apply(lambda t: self._run_transform(self.int_g_a, t), raw, scale=1 / LATENT_STRIDE, tile=TILE)
         return (y * 2.0 ** -self.int_g_a.layers[-1].out.frac_bits).float()
 
     @torch.no_grad()
     def synthesise_raw(self, y_hat: torch.Tensor) -> torch.Tensor:
         raw = torch.round(y_hat.double() * 2**LATENT_FRAC_BITS)  # exact: y_hat has 8 fraction bits
-        return tiled_apply(lambda t: self._apply(self.int_g_s, t), raw, scale=LATENT_STRIDE, tile=TILE)
+        return tiled_apply(lambda t: self._run_transform(self.int_g_s, t), raw, scale=LATENT_STRIDE, tile=TILE)
 
     def synthesise(self, y_hat: torch.Tensor) -> torch.Tensor:
         """The unclamped image in real units (tools); the codec decodes with `pixels`."""

@@ -58,3 +58,58 @@ def distillation_loss(student_out: dict, teacher_out: dict, x: torch.Tensor, lmb
     }
     loss = w_lat * terms["latent"] + w_rec * terms["rec"] + w_rd * terms["rd"] + hyper_weight * terms["hyper"]
     return loss, {k: float(v.detach()) for k, v in terms.items()} | {"bpp": float(bpp), "mse": float(mse)}
+
+
+# ---------------------------------------------------------------------- start from the teacher
+def _gdn_norm(gdn, x: torch.Tensor) -> torch.Tensor:
+    """The teacher GDN's denominator sqrt(beta + gamma x^2) (CompressAI's GDN)."""
+    c = x.shape[1]
+    return torch.sqrt(torch.nn.functional.conv2d(x * x, gdn.gamma_reparam(gdn.gamma).reshape(c, c, 1, 1),
+                                                 gdn.beta_reparam(gdn.beta)))
+
+
+def _fit_l1(x: torch.Tensor, norm: torch.Tensor, beta_min: float, samples: int = 20000):
+    """beta, gamma >= 0 with beta + gamma |x| ~ norm (least squares over pixels, then clamped)."""
+    a = x.abs().permute(1, 0, 2, 3).reshape(x.shape[1], -1).T
+    b = norm.permute(1, 0, 2, 3).reshape(norm.shape[1], -1).T
+    idx = torch.randperm(a.shape[0], generator=torch.Generator().manual_seed(0))[:samples]
+    a1 = torch.cat([a[idx], torch.ones(len(idx), 1)], 1).double()
+    sol = torch.linalg.lstsq(a1, b[idx].double()).solution.float()  # (C + 1, C)
+    return sol[-1].clamp_min(beta_min), sol[:-1].T.clamp_min(0)
+
+
+@torch.no_grad()
+def init_from_teacher(student: HardwareStudent, teacher, x: torch.Tensor) -> None:
+    """Channel-pruned copy of the teacher: each hidden stage keeps the student's width of the
+    teacher's channels (the most active on x), convolutions keep the matching slices, and each
+    GDN becomes the L1 GDN fitted (least squares) to the teacher's denominator on x. A better
+    start than random weights for a student with the teacher's structure at half the width."""
+    for seq_s, seq_t, inp in ((student.g_a, teacher.g_a, x), (student.g_s, teacher.g_s, teacher.g_a(x))):
+        keep_in = torch.arange(seq_t[0].weight.shape[1] if isinstance(seq_t[0], nn.Conv2d) else seq_t[0].weight.shape[0])
+        h = inp
+        for i in range(0, len(seq_t), 2):
+            conv_t, conv_s = seq_t[i], seq_s[i]
+            out = conv_t(h)
+            last = i == len(seq_t) - 1
+            deconv = isinstance(conv_t, nn.ConvTranspose2d)
+            if last:
+                keep_out = torch.arange(out.shape[1])
+            else:
+                act = seq_t[i + 1](out)
+                keep_out = act.abs().mean(dim=(0, 2, 3)).argsort(descending=True)[:student.transform_N].sort().values
+            w = conv_t.weight[:, keep_out][keep_in] if deconv else conv_t.weight[keep_out][:, keep_in]
+            conv_s.weight.copy_(w)
+            conv_s.bias.copy_(conv_t.bias[keep_out])
+            if not last:
+                gdn_t, gdn_s = seq_t[i + 1], seq_s[i + 1]
+                xs = out[:, keep_out]
+                if isinstance(gdn_s, L1GDN):
+                    beta, gamma = _fit_l1(xs, _gdn_norm(gdn_t, out)[:, keep_out], gdn_s.beta_min)
+                    gdn_s._beta.copy_(beta.sqrt())
+                    gdn_s._gamma.copy_(gamma.sqrt())
+                else:  # standard GDN: the sub-matrix of the teacher's
+                    g = gdn_t.gamma_reparam(gdn_t.gamma)[keep_out][:, keep_out]
+                    gdn_s.beta.copy_(gdn_s.beta_reparam.init(gdn_t.beta_reparam(gdn_t.beta)[keep_out]))
+                    gdn_s.gamma.copy_(gdn_s.gamma_reparam.init(g))
+                h = seq_t[i + 1](out)
+            keep_in = keep_out

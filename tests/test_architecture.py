@@ -23,6 +23,7 @@ RULES = [
     ("codec", ["codec.image", "pointcloud", "hw", "tools"], []),
     ("pointcloud", ["codec.image", "hw", "tools"], []),
     ("hw.distill", ["codec.image.io", "codec.image.codecs", "codec.image.eval", "pointcloud", "tools"], []),
+    ("hw.codecs", ["codec.image.training", "codec.image.eval", "codec.cli", "pointcloud", "tools"], []),
     ("hw", ["codec.image.io", "codec.image.codecs", "codec.image.training", "codec.image.eval",
             "pointcloud", "tools"], []),
 ]

@@ -142,3 +142,19 @@ def test_student_has_the_teachers_shape_with_l1_gdn_and_distils():
     loss.backward()
     assert all(np.isfinite(v) for v in terms.values())
     assert all(p.grad is not None for n, p in student.g_s.named_parameters())
+
+
+def test_channel_pruned_start_is_closer_to_the_teacher_than_random_weights():
+    from codec.image.models.hyperprior import MeanScaleHyperprior
+    from hw.student import HardwareStudent, init_from_teacher
+    torch.manual_seed(0)
+    teacher = MeanScaleHyperprior(32, 48).eval()
+    x = torch.rand(2, 3, 64, 64)
+    for gdn in ("l1", "gdn"):
+        pruned, rand = HardwareStudent(16, 48, hyper_N=32, gdn=gdn), HardwareStudent(16, 48, hyper_N=32, gdn=gdn)
+        init_from_teacher(pruned, teacher, x)
+        with torch.no_grad():
+            y_t = teacher.g_a(x)
+            err = [float(((s.g_a(x) - y_t) ** 2).mean()) for s in (pruned, rand)]
+        assert err[0] < err[1]
+        assert all(float(p.min()) >= 0 for m in pruned.modules() if hasattr(m, "_gamma") for p in (m.gamma, m.beta))

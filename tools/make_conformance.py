@@ -5,7 +5,8 @@
 
 Sources: a natural crop (kodim23), its greyscale version, a portrait crop (kodim04), an odd size
 (37x23), a few-pixel image (3x2), 1x1, and an RGBA image; the natural crop is also coded with
-every shipped image model. Point-cloud sources (two ModelNet10 test shapes, one resampled to 700
+every shipped image model, and every source with each integer-synthesis model (pixel-exact on
+every machine: recorded with output_cpu "any"). Point-cloud sources (two ModelNet10 test shapes, one resampled to 700
 points and written as PLY) are coded with every shipped point-cloud model. Each entry records the sha256 of the decoded pixels and of the decoded
 latent (see codec/conformance.py). A progressive stream is also recorded at several truncations: at layer ends
 (via `strata trim`'s byte counts) and inside a layer (a torn last chunk). Entries of earlier
@@ -23,9 +24,9 @@ import numpy as np
 from PIL import Image
 
 from codec.api import decode_stream, encode_item
-from codec.conformance import MANIFEST, cpu_kind, entry_stream, output_sha256, recorded_output
+from codec.conformance import ANY_CPU, MANIFEST, cpu_kind, entry_stream, output_sha256, recorded_output
 from codec.container import VERSION, Kind
-from codec.contract import LAYERS, DecodeOptions
+from codec.contract import INTEGER_SYNTHESIS, LAYERS, DecodeOptions
 from codec.registry import default_model, list_models, media_for_path, model_info
 from codec.trim import trim
 
@@ -99,7 +100,10 @@ def main():
         clouds = cloud_sources(a.clouds, Path(tmp))
         src.update(clouds)
         images = [m.name for m in list_models() if m.codec.kind == Kind.IMAGE]
+        exact = [m for m in images if INTEGER_SYNTHESIS in model_info(m).codec.capabilities]
         jobs = ([(name, default) for name in src if name not in clouds] + [("natural", m) for m in images if m != default]
+                # integer synthesis: pixel-exact everywhere, so every image source is worth recording
+                + [(name, m) for m in exact for name in src if name not in clouds and name != "natural"]
                 + [(name, m.name) for m in list_models() if m.codec.kind == Kind.POINT_CLOUD for name in clouds])
         if a.models:
             jobs = [(name, model) for name, model in jobs if model in a.models]
@@ -120,7 +124,8 @@ def main():
                                 "format_version": VERSION,
                                 "decoder": {"threads": [1, 2], "max_pixels": "default"},
                                 "width": report.header.width, "height": report.header.height, "mode": report.header.mode,
-                                "decoded_sha256": output_sha256(img, report.header.kind), "output_cpu": cpu_kind(),
+                                "decoded_sha256": output_sha256(img, report.header.kind),
+                                "output_cpu": ANY_CPU if model in exact else cpu_kind(),
                                 "latent_sha256": report.latent_sha256})
     made = {e["file"] + str(e.get("bytes")) for e in entries}
     registered = {m.name: m.sha256 for m in list_models()}
@@ -131,7 +136,7 @@ def main():
         if prev:  # keep what other CPU kinds recorded; this kind's hash goes where it belongs
             e["output_cpu"] = prev.get("output_cpu", e["output_cpu"])
             e["decoded_sha256_by_cpu"] = dict(prev.get("decoded_sha256_by_cpu", {}))
-            if cpu_kind() != e["output_cpu"]:
+            if e["output_cpu"] != ANY_CPU and cpu_kind() != e["output_cpu"]:
                 e["decoded_sha256_by_cpu"][cpu_kind()] = e["decoded_sha256"]
                 e["decoded_sha256"] = prev["decoded_sha256"]
         same_version = prev and prev["format_version"] == e["format_version"] and prev["model_sha256"] == e["model_sha256"]
