@@ -25,7 +25,8 @@ from codec.image.models.hyperprior import STRIDE
 from codec.image.training.data import CropSampler, load_rgb, require_crop_multiple
 from codec.image.training.validate import val_line, validate
 from codec.registry import load_model_variant, model_info
-from codec.training.driver import RunConfig, Saved, load_weights, model_state, resume, run, start_run
+from codec.image.training.loop import checkpointed, rd_optimizers, rd_update
+from codec.training.driver import RunConfig, load_weights, model_state, resume, run, start_run
 
 from .student import GDN_KINDS, HardwareStudent, distillation_loss, init_from_teacher
 
@@ -66,15 +67,10 @@ def distill(cfg: DistillConfig, train_files, val_files):
     for p in teacher.parameters():
         p.requires_grad_(False)
     student = build_student(cfg).to(device).to(memory_format=torch.channels_last)
-    aux_params = [p for n, p in student.named_parameters() if n.endswith("quantiles")]
-    main_params = [p for n, p in student.named_parameters() if not n.endswith("quantiles")]
-    opt = torch.optim.Adam(main_params, lr=cfg.lr)
-    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+    main_params, opt, aux_opt = rd_optimizers(student, cfg.lr)
     sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed)
     val_images = [load_rgb(p) for p in val_files]
-    rng = sampler.rng.bit_generator
-    saved = Saved({"model": student, "opt": opt, "aux_opt": aux_opt},
-                  {"rng": (lambda: rng.state, lambda v: setattr(rng, "state", v))})
+    saved = checkpointed(student, opt, aux_opt, sampler)
     step = resume(out, saved, device)
     if step is None:
         step = 0
@@ -103,16 +99,7 @@ def distill(cfg: DistillConfig, train_files, val_files):
         student.train()
         s_out = student(x, autocast=amp, ste=True)
         loss, terms = distillation_loss(s_out, t_out, x, lmbda)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
-        opt.step()
-        if hasattr(student, "project"):  # the quantized GDNs' gamma >= 0, beta >= beta_min
-            student.project()
-        aux = student.aux_loss()
-        aux_opt.zero_grad(set_to_none=True)
-        aux.backward()
-        aux_opt.step()
+        rd_update(student, loss, main_params, opt, aux_opt, cfg.clip)  # projects the quantized GDNs
         return {"loss": float(loss), **terms, "psnr": 10 * math.log10(1 / max(terms["mse"], 1e-10))}
 
     def validation() -> dict:  # real coding; the quantized student as it ships (integers)

@@ -43,6 +43,37 @@ def rd_loss(out: dict, x: torch.Tensor, lmbda: float) -> tuple[torch.Tensor, flo
     return lmbda * 255**2 * mse + bpp, float(bpp), float(mse)
 
 
+def rd_optimizers(model, lr: float):
+    """(main parameters, their Adam, the Adam of the entropy bottleneck's quantiles)."""
+    aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
+    main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
+    return main_params, torch.optim.Adam(main_params, lr=lr), torch.optim.Adam(aux_params, lr=1e-3)
+
+
+def checkpointed(model, opt, aux_opt, sampler) -> Saved:
+    """What a checkpoint of an RD loop holds: model, both optimizers, the sampler's RNG."""
+    rng = sampler.rng.bit_generator
+    return Saved({"model": model, "opt": opt, "aux_opt": aux_opt},
+                 {"rng": (lambda: rng.state, lambda v: setattr(rng, "state", v))})
+
+
+def rd_update(model, loss: torch.Tensor, main_params, opt, aux_opt, clip: float) -> float:
+    """One step of both optimizers (the main loss, then the auxiliary quantile loss); returns
+    the auxiliary loss. A model with `project()` (constrained parameters) is projected after
+    its step."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(main_params, clip)
+    opt.step()
+    if hasattr(model, "project"):
+        model.project()
+    aux = model.aux_loss()
+    aux_opt.zero_grad(set_to_none=True)
+    aux.backward()
+    aux_opt.step()
+    return float(aux)
+
+
 def train(cfg: TrainConfig, train_files, val_files) -> Path:
     if cfg.quant not in QUANT_MODES:
         raise OptionError("quant", f"must be one of {', '.join(QUANT_MODES)}, not {cfg.quant!r}")
@@ -50,15 +81,10 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     ste = cfg.quant == "ste"
     out, device, amp = start_run(cfg)
     model = MeanScaleHyperprior(cfg.N, cfg.M).to(device).to(memory_format=torch.channels_last)
-    aux_params = [p for n, p in model.named_parameters() if n.endswith("quantiles")]
-    main_params = [p for n, p in model.named_parameters() if not n.endswith("quantiles")]
-    opt = torch.optim.Adam(main_params, lr=cfg.lr)
-    aux_opt = torch.optim.Adam(aux_params, lr=1e-3)
+    main_params, opt, aux_opt = rd_optimizers(model, cfg.lr)
     sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed, scale_min=cfg.scale_min)
     val_images = [load_rgb(p) for p in val_files]
-    rng = sampler.rng.bit_generator
-    saved = Saved({"model": model, "opt": opt, "aux_opt": aux_opt},
-                  {"rng": (lambda: rng.state, lambda v: setattr(rng, "state", v))})
+    saved = checkpointed(model, opt, aux_opt, sampler)
     step = resume(out, saved, device)
     if step is None:
         step = 0
@@ -70,16 +96,8 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
         x = sampler.batch(cfg.batch).to(device)
         model.train()
         loss, bpp, mse = rd_loss(model(x, autocast=amp, ste=ste), x, cfg.lmbda)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(main_params, cfg.clip)
-        opt.step()
-        aux = model.aux_loss()
-        aux_opt.zero_grad(set_to_none=True)
-        aux.backward()
-        aux_opt.step()
-        return {"loss": float(loss), "bpp": bpp, "psnr": 10 * math.log10(1 / max(mse, 1e-10)),
-                "aux": float(aux)}
+        aux = rd_update(model, loss, main_params, opt, aux_opt, cfg.clip)
+        return {"loss": float(loss), "bpp": bpp, "psnr": 10 * math.log10(1 / max(mse, 1e-10)), "aux": aux}
 
     return run(cfg, out, saved, step, opt, train_step,
                lambda: validate(model, "mean-scale-hyperprior", val_images, {"full": None}), val_line,
