@@ -34,8 +34,12 @@ def transform_from_file(d: dict) -> Transform:
 def integer_weights(qstudent) -> dict:
     """The weights file of a trained QuantStudent (quant.py)."""
     qstudent = qstudent.float().eval()
+    for name, p in qstudent.named_parameters():  # the hyper transforms ship as float16, as the
+        if name.startswith(("h_a.", "h_s.")):   # teacher's do; rounded before the tables are built
+            p.copy_(p.half().float())
     qstudent.update()  # CDF tables of the entropy models, built once
-    hyper = {k: v for k, v in qstudent.state_dict().items() if not k.startswith(("g_a.", "g_s."))}
+    hyper = {k: (v.half() if k.startswith(("h_a.", "h_s.")) else v) for k, v in qstudent.state_dict().items()
+             if not k.startswith(("g_a.", "g_s."))}
     return {"hyper": hyper, "g_a": transform_to_file(export_transform("g_a", qstudent.g_a)),
             "g_s": transform_to_file(export_transform("g_s", qstudent.g_s))}
 

@@ -24,6 +24,7 @@ RULES = [
     ("pointcloud", ["codec.image", "hw", "tools"], []),
     ("hw.distill", ["codec.image.io", "codec.image.codecs", "codec.image.eval", "pointcloud", "tools"], []),
     ("hw.codecs", ["codec.image.training", "codec.image.eval", "codec.cli", "pointcloud", "tools"], []),
+    ("hw.evaluate", ["codec.image.training", "codec.cli", "pointcloud", "tools"], []),
     ("hw", ["codec.image.io", "codec.image.codecs", "codec.image.training", "codec.image.eval",
             "pointcloud", "tools"], []),
 ]

@@ -126,7 +126,7 @@ def test_cli_decode_equals_the_numpy_reference_and_the_compiled_kernel(student, 
     y_raw = np.round(y_hat[0].double().numpy() * 256).astype(np.int64)
     gs = student.model.int_g_s
     ref = to_pixels(run(gs, y_raw, "numpy"), gs.layers[-1].out)
-    assert np.array_equal(cli, ref.transpose(1, 2, 0))
+    assert np.array_equal(cli, ref[:, :64, :96].transpose(1, 2, 0))  # the decoder crops the padding
     man = hls.export(gs, y_raw, tmp_path / "hls")
     golden = np.fromfile(tmp_path / "hls" / man["golden"]["pixels"], "<i4").reshape(ref.shape)
     assert np.array_equal(golden, ref)

@@ -82,8 +82,11 @@ def register(state, name: str, entry: dict, weights_dir: Path = WEIGHTS_DIR, def
         # Repoint the whole chain, so every superseded model names the current one.
         if m["name"] in replaced or m.get("superseded_by") in replaced:
             m["superseded_by"] = name
-    reg["models"] = [m for m in reg["models"] if m["name"] != name] + [entry]
-    reg["models"].sort(key=lambda m: m.get("lambda", 0))
+    names = [m["name"] for m in reg["models"]]
+    if name in names:  # the same weights re-registered: the entry stays where it was
+        reg["models"][names.index(name)] = entry
+    else:
+        reg["models"].append(entry)
     if default:
         reg["default"] = name
     reg_path.write_text(json.dumps(reg, indent=1) + "\n")
