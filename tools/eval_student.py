@@ -131,9 +131,9 @@ def main():
         strata = shutil.which("strata") or str(Path(sys.executable).parent / "strata")
         subprocess.run([strata, "encode", str(src), "-o", f"{tmp}/s.strata", "--model", a.student], check=True)
         times = []
-        for _ in range(3):
+        for i in range(3):
             t0 = time.perf_counter()
-            subprocess.run([strata, "decode", f"{tmp}/s.strata", "-o", f"{tmp}/o.png", "--force"], check=True,
+            subprocess.run([strata, "decode", f"{tmp}/s.strata", "-o", f"{tmp}/o{i}.png"], check=True,
                            env=os.environ | {"OMP_NUM_THREADS": "2"})
             times.append(time.perf_counter() - t0)
         res["cli_decode_s"] = {"image": name, "best_of_3": min(times)}
