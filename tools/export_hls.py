@@ -29,6 +29,7 @@ def main():
     p.add_argument("--csim", action="store_true", help="compile the testbench with g++ and run it")
     p.add_argument("--qat", help="the QAT checkpoint: also export QONNX and check it with QONNX's executor")
     a = p.parse_args()
+    a.out = a.out.resolve()  # the testbench runs inside it
     from codec.errors import StrataError
     from codec.image.io import read_image
     from codec.registry import load_codec
