@@ -52,22 +52,23 @@ def float_student_codec(checkpoint: str):
     return codec_class("mean-scale-hyperprior")(info, model), ck["step"]
 
 
+def _interp(xs, ys, x: float) -> float:
+    """Piecewise-linear ys(x) through the points, extrapolated from the end segments."""
+    order = np.argsort(xs)
+    xs, ys = np.asarray(xs, float)[order], np.asarray(ys, float)[order]
+    i = int(np.clip(np.searchsorted(xs, x) - 1, 0, len(xs) - 2))
+    return float(ys[i] + (x - xs[i]) * (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i]))
+
+
 def rate_difference(teacher: list[dict], point: dict) -> float:
-    """bpp / bpp_teacher(psnr) - 1, the teacher's log-rate interpolated linearly in PSNR
-    (extrapolated from its end segments outside its range)."""
-    pts = sorted(teacher, key=lambda p: p["psnr"])
-    ps, lr = np.array([p["psnr"] for p in pts]), np.log([p["bpp"] for p in pts])
-    i = int(np.clip(np.searchsorted(ps, point["psnr"]) - 1, 0, len(ps) - 2))
-    log_rate = lr[i] + (point["psnr"] - ps[i]) * (lr[i + 1] - lr[i]) / (ps[i + 1] - ps[i])
+    """bpp / bpp_teacher(psnr) - 1, the teacher's log-rate interpolated linearly in PSNR."""
+    log_rate = _interp([p["psnr"] for p in teacher], np.log([p["bpp"] for p in teacher]), point["psnr"])
     return float(point["bpp"] / np.exp(log_rate) - 1)
 
 
 def psnr_difference(teacher: list[dict], point: dict) -> float:
-    pts = sorted(teacher, key=lambda p: p["bpp"])
-    lb, ps = np.log([p["bpp"] for p in pts]), np.array([p["psnr"] for p in pts])
-    i = int(np.clip(np.searchsorted(lb, np.log(point["bpp"])) - 1, 0, len(lb) - 2))
-    psnr = ps[i] + (np.log(point["bpp"]) - lb[i]) * (ps[i + 1] - ps[i]) / (lb[i + 1] - lb[i])
-    return float(point["psnr"] - psnr)
+    """PSNR - PSNR_teacher(bpp), the teacher's PSNR interpolated linearly in log-rate."""
+    return point["psnr"] - _interp(np.log([p["bpp"] for p in teacher]), [p["psnr"] for p in teacher], np.log(point["bpp"]))
 
 
 def latent_of(codec, rgb) -> tuple[np.ndarray, bytes]:

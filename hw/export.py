@@ -9,25 +9,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .integer_model import Layer, Transform, export_transform
-from .fixedpoint import FixedType
+from .integer_model import Transform, export_transform
 
 
 def transform_to_file(t: Transform) -> dict:
     """Transform -> tensors and plain values (loadable with torch.load(weights_only=True))."""
     d = t.as_state()
     for layer in d["layers"]:
-        layer["weight"] = torch.tensor(layer["weight"], dtype=torch.int8)
-        layer["bias"] = torch.tensor(layer["bias"], dtype=torch.int64)
+        layer["weight"] = torch.from_numpy(layer["weight"].astype(np.int8))
+        layer["bias"] = torch.from_numpy(layer["bias"].astype(np.int64))
     return d
 
 
 def transform_from_file(d: dict) -> Transform:
-    layers = []
-    for l in d["layers"]:
-        layers.append(Layer(l["op"], FixedType(**l["out"]), l["weight"].numpy().astype(np.int64), l["w_frac"],
-                            l["bias"].numpy().astype(np.int64), l["stride"], l["padding"], l["output_padding"]))
-    return Transform(d["name"], FixedType(**d["input"]), layers)
+    return Transform.from_state(d)
 
 
 @torch.no_grad()

@@ -44,12 +44,13 @@ class Layer:
         return x_t.frac_bits + self.w_frac
 
     def as_state(self) -> dict:
-        return {"op": self.op, "out": self.out.as_dict(), "weight": self.weight.tolist(), "w_frac": self.w_frac,
-                "bias": self.bias.tolist(), "stride": self.stride, "padding": self.padding,
+        return {"op": self.op, "out": self.out.as_dict(), "weight": self.weight, "w_frac": self.w_frac,
+                "bias": self.bias, "stride": self.stride, "padding": self.padding,
                 "output_padding": self.output_padding}
 
     @classmethod
     def from_state(cls, d: dict) -> "Layer":
+        """From as_state's dict; weight and bias may be arrays or CPU tensors (a weights file)."""
         return cls(d["op"], FixedType(**d["out"]), np.asarray(d["weight"], np.int64), d["w_frac"],
                    np.asarray(d["bias"], np.int64), d["stride"], d["padding"], d["output_padding"])
 

@@ -57,3 +57,17 @@ def compile_and_run(source: str, timeout: float = 120) -> list[int]:
             raise RuntimeError("g++ failed: " + " | ".join(r.stderr.strip().splitlines()[:6]))
         out = subprocess.run([str(exe)], check=True, capture_output=True, text=True, timeout=timeout).stdout
     return [int(v) for v in out.split()]
+
+
+def run_testbench(folder: Path, name: str = "g_s", timeout: float = 1800) -> tuple[str, np.ndarray]:
+    """Compile hls.py's testbench in folder with g++ and run it there (it reads golden/):
+    (its verdict line, the raw integers of the output it computed)."""
+    inc, gxx = ap_types_dir(), shutil.which("g++")
+    if inc is None or gxx is None:
+        raise RuntimeError("needs g++ and the hls4ml package (for ap_types)")
+    folder = Path(folder).resolve()
+    exe = folder / f"tb_{name}"
+    subprocess.run([gxx, "-std=c++14", "-O2", "-w", f"-I{inc}", f"-I{KERNEL_DIR}", f"-I{folder}",
+                    str(folder / f"tb_{name}.cpp"), "-o", str(exe)], check=True, timeout=timeout)
+    out = subprocess.run([str(exe)], cwd=folder, capture_output=True, text=True, timeout=timeout).stdout.split("\n")
+    return out[0], np.array(out[1].split(), np.int64)

@@ -176,3 +176,18 @@ def calibrate(model: QuantStudent, batch: torch.Tensor) -> None:
     with calibration_mode(model.g_a), calibration_mode(model.g_s):
         for x in batch.split(2):
             model(x)
+
+
+def load_checkpoint(path) -> QuantStudent:
+    """A quantization-aware training checkpoint (tools/train_student.py --quant hybrid), its bit
+    widths read from the JSON file its config names."""
+    import json
+    from pathlib import Path
+
+    from codec.training.driver import without_coding_tables
+    ck = torch.load(path, map_location="cpu", weights_only=False)
+    cfg = ck["config"]
+    bits = json.loads(Path(cfg["bits"]).read_text())["bits"] if cfg.get("bits") else None
+    q = QuantStudent(cfg["N"], bits=bits)
+    q.load_state_dict(without_coding_tables(ck["model"]), strict=False)
+    return q

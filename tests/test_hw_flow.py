@@ -2,7 +2,6 @@
 integer network, the NumPy reference, its torch fast path, the g++-compiled HLS kernel, QONNX's
 executor and the CLI all agree (exactly, or within the stated LSB for the float ones)."""
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -115,7 +114,7 @@ def test_cli_decode_equals_the_numpy_reference_and_the_compiled_kernel(student, 
     from codec.container import ChunkType
     from hw import hls
     from hw.integer_model import run, to_pixels
-    from hw.kernel_check import KERNEL_DIR, ap_types_dir
+    from hw.kernel_check import ap_types_dir, run_testbench
     rgb = _crop(64, 96)
     Image.fromarray(rgb).save(tmp_path / "in.png")
     assert run_cli("encode", tmp_path / "in.png", "-o", tmp_path / "s.strata", "--model", STUDENT)[0] == 0
@@ -132,14 +131,9 @@ def test_cli_decode_equals_the_numpy_reference_and_the_compiled_kernel(student, 
     assert np.array_equal(golden, ref)
     if ap_types_dir() is None or shutil.which("g++") is None:
         pytest.skip("needs g++ and hls4ml's ap_types headers")
-    d = tmp_path / "hls"
-    subprocess.run(["g++", "-std=c++14", "-O2", "-w", f"-I{ap_types_dir()}", f"-I{KERNEL_DIR}", f"-I{d}",
-                    str(d / "tb_g_s.cpp"), "-o", str(d / "tb")], check=True, timeout=600)
-    r = subprocess.run([str(d / "tb")], cwd=d, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0 and r.stdout.startswith("mismatches 0")
-    kernel = np.array(r.stdout.split("\n")[1].split(), np.int64)
+    verdict, kernel = run_testbench(tmp_path / "hls")
+    assert verdict == "mismatches 0"
     assert np.array_equal(kernel, run(gs, y_raw, "torch").ravel())
-
 
 def test_student_decode_is_the_same_with_one_and_two_threads(student):
     from codec.contract import DecodeOptions, EncodeOptions

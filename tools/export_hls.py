@@ -12,7 +12,6 @@ multiples of 64 keep the latent whole).
 """
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -56,24 +55,17 @@ def main():
     hls.export(ga, x_raw, a.out, kernel=False)
     report = {"model": a.model, "image": a.image, "latent": list(y_raw.shape), "output": man["layers"][-1]["output_shape"]}
     if a.csim:
-        from hw.kernel_check import KERNEL_DIR, ap_types_dir
+        from hw.kernel_check import run_testbench
         t0 = time.time()
-        subprocess.run(["g++", "-std=c++14", "-O2", "-w", f"-I{ap_types_dir()}", f"-I{KERNEL_DIR}", f"-I{a.out}",
-                        str(a.out / "tb_g_s.cpp"), "-o", str(a.out / "tb_g_s")], check=True)
-        r = subprocess.run([str(a.out / "tb_g_s")], cwd=a.out, capture_output=True, text=True)
-        kernel = np.array(r.stdout.split("\n")[1].split(), np.int64)
-        report["csim"] = {"testbench": r.stdout.split("\n")[0], "seconds": time.time() - t0,
+        verdict, kernel = run_testbench(a.out)
+        report["csim"] = {"testbench": verdict, "seconds": time.time() - t0,
                           "equals_reference": bool(np.array_equal(kernel, run(gs, y_raw, "torch").ravel()))}
     if a.qat:
         import torch
 
-        from codec.training.driver import without_coding_tables
         from hw.qonnx_check import execute, export_qonnx
-        from hw.quant import QuantStudent
-        ck = torch.load(a.qat, map_location="cpu", weights_only=False)
-        bits = json.loads(Path(ck["config"]["bits"]).read_text())["bits"] if ck["config"].get("bits") else None
-        q = QuantStudent(ck["config"]["N"], bits=bits)
-        q.load_state_dict(without_coding_tables(ck["model"]), strict=False)
+        from hw.quant import load_checkpoint
+        q = load_checkpoint(a.qat)
         y = torch.from_numpy(y_raw / 256.0).float()[None]
         path = export_qonnx(q.g_s, y, a.out / "g_s.qonnx.onnx")
         out = execute(path, y.numpy())[0]

@@ -8,7 +8,6 @@ The weights file holds the integer g_a / g_s (hw/export.py) and the float hyper 
 decodes with `strata decode` like any other (architecture hardware-student).
 """
 import argparse
-import json
 from pathlib import Path
 
 import torch
@@ -23,16 +22,14 @@ def main():
     a = p.parse_args()
     from codec.image.training.export import register
     from codec.registry import model_info
-    from codec.training.driver import without_coding_tables
     from hw.export import integer_weights
-    from hw.quant import QuantStudent
+    from hw.quant import load_checkpoint
     ck = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
     cfg = ck["config"]
     if cfg.get("quant") != "hybrid":
         raise SystemExit("error: the checkpoint is not a quantization-aware student (--quant hybrid)")
-    bits = json.loads(Path(cfg["bits"]).read_text())["bits"] if cfg.get("bits") else None
-    model = QuantStudent(cfg["N"], bits=bits)
-    model.load_state_dict(without_coding_tables(ck["model"]), strict=False)
+    model = load_checkpoint(a.checkpoint)
+    bits = model.bits
     blob = integer_weights(model)
     lmbda = cfg["lmbda"] or float(model_info(cfg["teacher"]).extra["lambda"])
     entry = {"architecture": "hardware-student", "args": {"N": cfg["N"], "M": model.M, "hyper_N": model.N},
