@@ -29,6 +29,8 @@ EFFORT = "effort"  # the encoder can spend time for quality (decoder unchanged)
 ADAPTERS = "adapters"  # decoder-side domain adapters
 INTEGER_SYNTHESIS = "integer-synthesis"  # the synthesis runs in integer arithmetic
 SAMPLING = "sampling"  # the decoder draws its output (diffusion): sampler steps and output count apply
+
+GATE_MODES = ("soft", "top1")  # how an ADAPTERS decoder blends its domains
 EFFORT_LEVELS = 3  # encoder effort 0..2, the same scale for every codec with EFFORT
 
 
@@ -61,11 +63,24 @@ def check_layer_count(layers: int | None) -> None:
 class DecodeOptions:
     """How to decode. layers: use only the first K layers of a layered stream; steps / points:
     sampler steps and output size of a sampling decoder (None: the model's defaults);
-    want_latent: also hash the decoded latent (conformance)."""
+    want_latent: also hash the decoded latent (conformance). Decoders with ADAPTERS: domain
+    forces one domain's adapter, adapters=False decodes with the plain decoder, gate "top1" keeps
+    only the gate's first choice (default "soft": its softmax blend)."""
     layers: int | None = None
     steps: int | None = None
     points: int | None = None
     want_latent: bool = False
+    domain: str | None = None
+    adapters: bool = True
+    gate: str = "soft"
+
+    def adapter_options_set(self) -> str | None:
+        """The adapter option given, if any (for a refusal naming it)."""
+        if self.domain is not None:
+            return "domain"
+        if not self.adapters:
+            return "no-adapters"
+        return "gate" if self.gate != "soft" else None
 
     def check(self) -> None:
         """What holds for any stream."""
@@ -73,6 +88,10 @@ class DecodeOptions:
         for name in ("steps", "points"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise OptionError(name, "must be 1 or more")
+        if self.gate not in GATE_MODES:
+            raise OptionError("gate", f"must be one of {', '.join(GATE_MODES)}")
+        if self.domain is not None and not self.adapters:
+            raise OptionError("domain", "and no-adapters exclude each other")
 
 
 @dataclass
@@ -196,6 +215,12 @@ class Codec:
         for name in ("steps", "points"):
             if getattr(options, name) is not None and SAMPLING not in cls.capabilities:
                 raise OptionError(name, f"applies to sampling decoders (point clouds), not to {info.name!r}")
+        given = options.adapter_options_set()
+        if given and ADAPTERS not in cls.capabilities:
+            raise OptionError(given, f"applies to models with domain adapters, not to {info.name!r}")
+        domains = info.args.get("domains", [])
+        if options.domain is not None and options.domain not in domains:
+            raise OptionError("domain", f"must be one of {', '.join(domains)} for {info.name!r}")
         options.check()
 
     # ---------------------------------------------------------------- with the model
@@ -209,3 +234,9 @@ class Codec:
 
     def decode(self, stream: Stream, options: DecodeOptions) -> tuple[Any, DecodeReport]:
         raise NotImplementedError
+
+    # what `strata info` shows that needs the model (e.g. a gate's weights); most codecs: nothing
+    details_need_model: ClassVar[bool] = False
+
+    def details(self, stream: Stream) -> dict:
+        return {}

@@ -81,28 +81,53 @@ def _with_raw_name(data: bytes, name: bytes) -> bytes:
     return head + struct.pack(">I", zlib.crc32(head)) + data[head_end + 4:]
 
 
-def campaign(decode, seeds: list[bytes], n: int, seed: int = 0, time_limit_per_input: float = 10.0,
-             progress=None) -> dict:
-    """Run n mutated inputs through decode; returns outcome counts and the offending inputs."""
+def peak_rss_reset() -> int | None:
+    """The process's peak resident memory so far in bytes, then reset it (Linux: VmHWM and
+    /proc/self/clear_refs), so that the next reading is the peak of what ran in between."""
+    try:
+        with open("/proc/self/status") as f:
+            hwm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM:"))
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return hwm
+    except (OSError, StopIteration):
+        return None
+
+
+def campaign(targets, seeds: list[bytes], n: int, seed: int = 0, time_limit_per_input: float = 10.0,
+             progress=None, measure_memory: bool = False) -> dict:
+    """Run n mutated inputs through each target (a callable, or a dict name -> callable, e.g.
+    decode and trim, whose counts are then prefixed by the name); returns outcome counts, the offending inputs and, with measure_memory, the peak resident memory
+    of the worst input. A MemoryError (e.g. under an address-space limit) breaks the contract: it
+    is kept as an offending input."""
+    targets = targets if isinstance(targets, dict) else {"": targets}
     rng = np.random.default_rng(seed)
-    counts, bad, slowest = collections.Counter(), [], 0.0
+    counts, bad, slowest, worst = collections.Counter(), [], 0.0, (0, -1)
+    if measure_memory:
+        peak_rss_reset()
     for i in range(n):
         seed_data = seeds[i % len(seeds)]
         data = mutate_payloads(seed_data, rng) if rng.random() < 0.5 else mutate(seed_data, rng)
         t = time.perf_counter()
-        try:
-            decode(data)
-            counts["decoded"] += 1
-        except StrataError as e:
-            counts["strata_error" if "\n" not in str(e) else "multiline_error"] += 1
-        except Exception as e:  # the contract is broken: keep the input for a regression test
-            counts["unexpected"] += 1
-            bad.append((data, f"{type(e).__name__}: {e}"))
+        for name, target in targets.items():
+            key = f"{name} " if name else ""
+            try:
+                target(data)
+                counts[key + "ok"] += 1
+            except StrataError as e:
+                counts[key + ("strata_error" if "\n" not in str(e) else "multiline_error")] += 1
+            except Exception as e:  # the contract is broken: keep the input for a regression test
+                counts["unexpected"] += 1
+                bad.append((data, f"{key}{type(e).__name__}: {e}"))
         dt = time.perf_counter() - t
         slowest = max(slowest, dt)
         if dt > time_limit_per_input:
             counts["slow"] += 1
             bad.append((data, f"took {dt:.1f} s"))
+        if measure_memory:
+            peak = peak_rss_reset() or 0
+            worst = max(worst, (peak, i))
         if progress:
             progress(1)
-    return {"inputs": n, "counts": dict(counts), "slowest_s": slowest, "bad": bad}
+    return {"inputs": n, "counts": dict(counts), "slowest_s": slowest, "bad": bad,
+            "worst_peak_rss": worst[0] or None, "worst_input_index": worst[1]}

@@ -49,6 +49,11 @@ class ImageCodec(Codec):
     required_chunks = (ChunkType.HYPER, ChunkType.LATENT)
     layer_chunk = ChunkType.RESIDUAL
 
+    @property
+    def coding_model(self):
+        """The model that codes the strings (adapted kinds wrap it: adapted_codecs.py)."""
+        return self.model
+
     @classmethod
     def load_model(cls, args: dict, path):
         """A torch state dict, with the entropy coders' shipped CDF tables (never recomputed)."""
@@ -118,16 +123,25 @@ class ImageCodec(Codec):
             report.layers = len(layers)
         z_string, y_string = stream.payload(ChunkType.HYPER), stream.payload(ChunkType.LATENT)
         try:
-            latent = self.decode_latent(z_string, y_string, layers, hdr.width, hdr.height)
-            if options.want_latent:
-                from .coding import latent_sha256
-                report.latent_sha256 = latent_sha256(latent)
-            rgb = self.synthesise(latent, len(layers), hdr.width, hdr.height)
+            rgb = self.decode_pixels(z_string, y_string, layers, hdr.width, hdr.height, options, report)
         except (StrataError, MemoryError):
             raise
         except Exception as e:  # forged latents can overflow the exact path or upset the coder
             raise StrataError(f"corrupt stream: latent decoding failed ({type(e).__name__})") from None
         return to_pil(rgb, alpha, hdr.mode), report
+
+    def decode_pixels(self, z_string, y_string, layers: list[bytes], width: int, height: int,
+                      options: DecodeOptions, report: DecodeReport) -> "np.ndarray":
+        """Strings -> HxWx3 uint8 under the decode options (report: filled in as it goes)."""
+        latent = self.decode_latent(z_string, y_string, layers, width, height)
+        self._hash_latent(latent, options, report)
+        return self.synthesise(latent, len(layers), width, height)
+
+    @staticmethod
+    def _hash_latent(latent, options: DecodeOptions, report: DecodeReport) -> None:
+        if options.want_latent:
+            from .coding import latent_sha256
+            report.latent_sha256 = latent_sha256(latent)
 
     def decode_latent(self, z_string, y_string, layers: list[bytes], width: int, height: int):
         """The entropy-decoded latent the synthesis receives. Integer-exact paths and the shipped
@@ -169,15 +183,15 @@ class SingleRateCodec(ImageCodec):
         from .coding import compress_single
         steps = EFFORT_STEPS[options.effort]
         lmbda = float(self.info.extra["lambda"]) if steps else None
-        z_string, y_string = compress_single(self.model, rgb, steps, lmbda)
+        z_string, y_string = compress_single(self.coding_model, rgb, steps, lmbda)
         return [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)], []
 
     def decode_latent(self, z_string, y_string, layers, width, height):
         from .coding import z_shape
-        return self.model.decompress_latent(z_string, y_string, z_shape(width, height))[0]
+        return self.coding_model.decompress_latent(z_string, y_string, z_shape(width, height))[0]
 
     def synthesis_tensor(self, latent, n_layers):
-        return self.model.synthesise(latent)
+        return self.coding_model.synthesise(latent)
 
 
 @register_codec("progressive-vam")
@@ -191,11 +205,11 @@ class ProgressiveCodec(ImageCodec):
 
     @property
     def n_layers(self) -> int:
-        return self.model.n_layers
+        return self.coding_model.n_layers
 
     def _code(self, rgb, options: EncodeOptions):
         from .coding import compress_progressive
-        z_string, y_string, layers = compress_progressive(self.model, rgb)
+        z_string, y_string, layers = compress_progressive(self.coding_model, rgb)
         return [(ChunkType.HYPER, z_string), (ChunkType.LATENT, y_string)], layers
 
     def _layers_to_keep(self, rgb, header, head, layers, options: EncodeOptions) -> int:
@@ -218,7 +232,7 @@ class ProgressiveCodec(ImageCodec):
 
     def decode_latent(self, z_string, y_string, layers, width, height):
         from .coding import z_shape
-        return self.model.decompress_latent(z_string, y_string, z_shape(width, height), layers)
+        return self.coding_model.decompress_latent(z_string, y_string, z_shape(width, height), layers)
 
     def synthesis_tensor(self, latent, n_layers):
-        return self.model.synthesise(latent, n_layers)
+        return self.coding_model.synthesise(latent, n_layers)

@@ -101,12 +101,18 @@ class ProgressiveVAM(CompressionModule):
     def decompress_latent(self, z_string: bytes, y_string: bytes, z_shape, layers: list[bytes]) -> torch.Tensor:
         """The latent the synthesis receives, from the base and the given leading layers (any
         number, 0..n_layers): y_b_hat alone, or y_b_hat + r_tilde. Exact on every machine."""
+        return self.decompress_parts(z_string, y_string, z_shape, layers)[0]
+
+    @torch.no_grad()
+    def decompress_parts(self, z_string: bytes, y_string: bytes, z_shape, layers: list[bytes]):
+        """(decompress_latent's latent, the base latent y_b_hat, its scales): the last two are what
+        every prefix has (the decoder-side gate of the adapters reads them)."""
         if len(layers) > self.n_layers:
             raise ValueError("more layers than the model defines")
         y_b_hat, scales_b = self.base.decompress_latent(z_string, y_string, z_shape)
         if not layers:
-            return y_b_hat
-        return y_b_hat + self.residual.decompress(layers, y_b_hat, scales_b)
+            return y_b_hat, y_b_hat, scales_b
+        return y_b_hat + self.residual.decompress(layers, y_b_hat, scales_b), y_b_hat, scales_b
 
     @torch.no_grad()
     def synthesise(self, y: torch.Tensor, n_layers: int) -> torch.Tensor:
