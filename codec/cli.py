@@ -160,7 +160,8 @@ def cmd_decode(args) -> None:
     from .contract import DecodeOptions
 
     options = DecodeOptions(layers=args.layers, steps=_positive("--steps", args.steps, integer=True),
-                            points=_positive("--points", args.points, integer=True))
+                            points=_positive("--points", args.points, integer=True),
+                            domain=args.domain, adapters=not args.no_adapters, gate=args.gate)
     options.check()  # once for every file
     jobs = _jobs(args, _decoded_suffix)
     for inp, out in jobs:
@@ -175,6 +176,8 @@ def cmd_decode(args) -> None:
         m.write(item, out)
         if not args.quiet:
             note = f", ignored {report.torn_bytes} trailing bytes of a torn chunk" if report.torn_bytes else ""
+            if report.extra.get("gate"):
+                note = ", adapters " + " ".join(f"{d} {v:.2f}" for d, v in report.extra["gate"].items()) + note
             if report.layers_total is not None:
                 note = (f", used {report.layers} of {report.layers_in_stream} residual layers in the stream "
                         f"(model defines {report.layers_total})") + note
@@ -217,6 +220,13 @@ def cmd_info(args) -> None:
         "torn_bytes": s.torn,
         m.rate_unit: h.rate(len(data)),
     }
+    from .registry import load_codec, model_info
+    try:
+        cls = model_info(h.model).codec
+    except StrataError:  # a model this installation lacks: the container still describes itself
+        cls = None
+    if cls is not None and cls.details_need_model:  # e.g. the adapters' gate: the model reads the stream
+        info.update(load_codec(h.model).details(s))
     if args.json:
         print(json.dumps(info, indent=1))
         return
@@ -236,6 +246,9 @@ def cmd_info(args) -> None:
         print(f"  chunk {i}  {label:<9} {c['bytes']} bytes, file up to here {h.rate(total):.4f} {m.rate_unit}")
     if s.torn:
         print(f"  torn     {s.torn} trailing bytes of an incomplete chunk")
+    if "gate" in info:
+        print("  gate     " + ", ".join(f"{_printable(d)} {v:.4f}" for d, v in info["gate"].items())
+              + " (adapter weights the decoder uses, from the base layer)")
 
 
 def cmd_models(args) -> None:
@@ -312,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="point clouds: diffusion sampler steps (fewer than the model's T=200: the fast strided sampler; 200 or more: "
                         "the full DDPM sampler; default: the model's)")
     d.add_argument("--points", type=int, metavar="N", help="point clouds: points to decode (default: the model's count)")
+    a = d.add_mutually_exclusive_group()
+    a.add_argument("--domain", metavar="NAME", help="models with adapters: use this domain's adapter only "
+                   "(default: the gate's blend; `strata models --json` lists each model's domains)")
+    a.add_argument("--no-adapters", action="store_true", help="models with adapters: decode with the plain decoder")
+    d.add_argument("--gate", choices=["soft", "top1"], default="soft",
+                   help="models with adapters: blend the adapters by the gate's softmax (default) or keep its top choice")
     d.set_defaults(func=cmd_decode)
     t = sub.add_parser("trim", help="cut a progressive stream to fewer layers, without re-encoding")
     common(t)

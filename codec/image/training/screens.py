@@ -288,6 +288,8 @@ class Screen:
 
     def form(self, im, d, box, theme):
         x0, y0, x1, y1 = box
+        if x1 - x0 < 560 or y1 - y0 < 300:  # too small for a sidebar, cards and fields
+            return self.document(im, d, box, theme)
         bg, bar, fg, accent, muted, rule = theme
         size = int(self.rng.integers(12, 16))
         font, bold = _font(SANS[0], size), _font(SANS[1], size + 2)
@@ -366,6 +368,7 @@ class Screen:
                     W - int(self.rng.integers(10, 80)), H - 40 - int(self.rng.integers(10, 40)))
             else:
                 w, h = int(W * self.rng.uniform(0.45, 0.7)), int(H * self.rng.uniform(0.5, 0.85))
+                h = min(h, H - 42)  # binds only on small canvases (tests)
                 x = int(self.rng.integers(0, W - w))
                 y = int(self.rng.integers(0, H - 40 - h))
                 box = (x, y, x + w, y + h)
@@ -408,3 +411,20 @@ def screen(split: str, index: int, seed: int = 0, photos: list[Path] | None = No
     rng = np.random.default_rng([SPLITS.index(split), seed, index])
     s = Screen(split, rng, sorted(photos or []))
     return s.render(size or SIZES[int(rng.integers(len(SIZES)))])
+
+
+def with_overlaid_text(rgb: np.ndarray, index: int, seed: int = 0) -> np.ndarray:
+    """A photo with text drawn over it (a caption bar, a title, a watermark): out-of-domain input
+    for the gate, between natural photos and screen content. Text from the test split."""
+    rng = np.random.default_rng([7, seed, index])
+    prose, _ = corpus("test")
+    im = Image.fromarray(rgb)
+    d = ImageDraw.Draw(im, "RGBA")
+    W, H = im.size
+    bar = int(H * rng.uniform(0.12, 0.2))
+    d.rectangle((0, H - bar, W, H), fill=(0, 0, 0, int(rng.integers(120, 220))))
+    words = prose[int(rng.integers(len(prose)))].split()
+    d.text((16, H - bar + 10), " ".join(words[:10]), font=_font(SANS[1], max(14, bar // 3)), fill=(255, 255, 255))
+    d.text((16, 12), " ".join(words[10:14]).upper(), font=_font(SERIF[1], int(H * 0.07)), fill=(255, 255, 0, 230))
+    d.text((W - 180, 16), "(c) " + words[-1][:12], font=_font(SANS[0], 16), fill=(255, 255, 255, 160))
+    return np.asarray(im.convert("RGB"))
