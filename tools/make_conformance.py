@@ -6,7 +6,8 @@
 Sources: a natural crop (kodim23), its greyscale version, a portrait crop (kodim04), an odd size
 (37x23), a few-pixel image (3x2), 1x1, and an RGBA image; the natural crop is also coded with
 every shipped image model, and every source with each integer-synthesis model (pixel-exact on
-every machine: recorded with output_cpu "any"). Point-cloud sources (two ModelNet10 test shapes, one resampled to 700
+every machine: recorded with output_cpu "any"); models with domain adapters also code a
+generated screenshot (their adapters at work). Point-cloud sources (two ModelNet10 test shapes, one resampled to 700
 points and written as PLY) are coded with every shipped point-cloud model. Each entry records the sha256 of the decoded pixels and of the decoded
 latent (see codec/conformance.py). A progressive stream is also recorded at several truncations: at layer ends
 (via `strata trim`'s byte counts) and inside a layer (a torn last chunk). Entries of earlier
@@ -26,8 +27,9 @@ from PIL import Image
 from codec.api import decode_stream, encode_item
 from codec.conformance import ANY_CPU, MANIFEST, cpu_kind, entry_stream, output_sha256, recorded_output
 from codec.container import VERSION, Kind
-from codec.contract import INTEGER_SYNTHESIS, LAYERS, DecodeOptions
+from codec.contract import ADAPTERS, INTEGER_SYNTHESIS, LAYERS, DecodeOptions
 from codec.registry import default_model, list_models, media_for_path, model_info
+from codec.image.training.screens import screen
 from codec.trim import trim
 
 
@@ -42,7 +44,8 @@ def sources(data: Path, tmp: Path) -> dict[str, Path]:
               "odd37x23": k23.resize((37, 23), Image.LANCZOS),
               "few3x2": Image.fromarray(rng.integers(0, 256, (2, 3, 3), dtype=np.uint8)),
               "one1x1": Image.new("RGB", (1, 1), (200, 30, 90)),
-              "alpha": Image.fromarray(rgba, "RGBA")}
+              "alpha": Image.fromarray(rgba, "RGBA"),
+              "screen": screen("test", 0, size=(256, 192))}  # for models with adapters
     for name, im in images.items():
         out[name] = tmp / f"{name}.png"
         im.save(out[name])
@@ -101,9 +104,11 @@ def main():
         src.update(clouds)
         images = [m.name for m in list_models() if m.codec.kind == Kind.IMAGE]
         exact = [m for m in images if INTEGER_SYNTHESIS in model_info(m).codec.capabilities]
-        jobs = ([(name, default) for name in src if name not in clouds] + [("natural", m) for m in images if m != default]
+        adapted = [m for m in images if ADAPTERS in model_info(m).codec.capabilities]
+        jobs = ([(name, default) for name in src if name not in clouds and name != "screen"]
+                + [("natural", m) for m in images if m != default] + [("screen", m) for m in adapted]
                 # integer synthesis: pixel-exact everywhere, so every image source is worth recording
-                + [(name, m) for m in exact for name in src if name not in clouds and name != "natural"]
+                + [(name, m) for m in exact for name in src if name not in clouds and name not in ("natural", "screen")]
                 + [(name, m.name) for m in list_models() if m.codec.kind == Kind.POINT_CLOUD for name in clouds])
         if a.models:
             jobs = [(name, model) for name, model in jobs if model in a.models]

@@ -165,8 +165,8 @@ def run(cfg, out: Path, saved: Saved, step: int, optimizer, train_step: Callable
     t0 = time.time()
     try:
         while step < cfg.steps:
-            for g in optimizer.param_groups:
-                g["lr"] = lr_at(cfg, step)
+            for g in optimizer.param_groups:  # a group may scale the schedule ("lr_scale")
+                g["lr"] = lr_at(cfg, step) * g.get("lr_scale", 1.0)
             metrics = train_step()
             step += 1
             bar.update(1)

@@ -124,7 +124,9 @@ class Gate(nn.Module):
 
     @staticmethod
     def inputs(y: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
-        return torch.cat([y, torch.log(scales.clamp_min(0.11))], 1)
+        """Compressed magnitudes: the latent's energy varies by orders of magnitude between
+        flat screens and textured photos, and raw values made the logits swing with it."""
+        return torch.cat([torch.sign(y) * torch.log1p(y.abs()), torch.log(scales.clamp_min(0.11))], 1)
 
     def forward(self, y: torch.Tensor, scales: torch.Tensor) -> torch.Tensor:
         """Training: logits (B, D)."""
