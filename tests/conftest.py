@@ -11,6 +11,20 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("STRATA_DATA", ROOT.parent / "shared" / "data"))
 
 
+def with_thread_counts(fn, counts=(1, 2)) -> list:
+    """fn() run under each torch thread count (restored afterwards): determinism checks."""
+    import torch
+    before = torch.get_num_threads()
+    try:
+        outs = []
+        for n in counts:
+            torch.set_num_threads(n)
+            outs.append(fn())
+        return outs
+    finally:
+        torch.set_num_threads(before)
+
+
 def natural_image(w: int, h: int, seed: int = 0, noise: float = 4) -> np.ndarray:
     """A smooth image with edges and a little texture (noise: its std): closer to a photo than
     uniform noise."""

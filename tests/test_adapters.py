@@ -17,6 +17,8 @@ from codec.image.adapted_codecs import AdaptedProgressiveCodec, AdaptedSingleRat
 from codec.image.models.adapted import AdaptedModel
 from codec.registry import ModelInfo, load_codec, model_info
 
+from .conftest import with_thread_counts
+
 DOMAINS = ["natural", "comics", "screen"]
 
 
@@ -64,14 +66,7 @@ def test_trained_adapters_change_pixels_same_for_1_and_2_threads(inner, cls):
     data = parse(api.encode(_image(seed=1), inner))
     codec = _adapted(inner, cls, perturb=0.02)
     plain = np.asarray(api.decode(api.encode(_image(seed=1), inner))[0])
-    before = torch.get_num_threads()
-    try:
-        outs = []
-        for n in (1, 2):
-            torch.set_num_threads(n)
-            outs.append(np.asarray(codec.decode(data, DecodeOptions())[0]))
-    finally:
-        torch.set_num_threads(before)
+    outs = with_thread_counts(lambda: np.asarray(codec.decode(data, DecodeOptions())[0]))
     assert np.array_equal(outs[0], outs[1])
     assert not np.array_equal(outs[0], plain)
     # the plain decoder on the same stream: the plain model's pixels exactly

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from .conftest import DATA, natural_image
+from .conftest import DATA, natural_image, with_thread_counts
 
 STUDENT = "student-n64-mid"
 KODAK = DATA / "kodak" / "kodim23.png"
@@ -142,14 +142,7 @@ def test_student_decode_is_the_same_with_one_and_two_threads(student):
     rgb = _crop(96, 128)
     data, _ = student.encode(Picture(rgb, None, "RGB", 8), EncodeOptions())
     st = container.parse(data)
-    before = torch.get_num_threads()
-    try:
-        outs = []
-        for n in (1, 2):
-            torch.set_num_threads(n)
-            outs.append(np.asarray(student.decode(st, DecodeOptions())[0]))
-    finally:
-        torch.set_num_threads(before)
+    outs = with_thread_counts(lambda: np.asarray(student.decode(st, DecodeOptions())[0]))
     assert np.array_equal(outs[0], outs[1])
 
 
