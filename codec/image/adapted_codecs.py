@@ -19,22 +19,23 @@ from .codecs import ProgressiveCodec, SingleRateCodec
 class AdaptedCodecMixin:
     details_need_model = True
 
+    @staticmethod
+    def _wrap(inner, args: dict):
+        from .models.adapted import AdaptedModel
+        return AdaptedModel(inner, args["domains"], args.get("rank", 32), args.get("gate_width", 64))
+
     @classmethod
     def build_model(cls, args: dict):
         from ..registry import build, model_info
-        from .models.adapted import AdaptedModel
         inner = model_info(args["inner"])
-        return AdaptedModel(build(inner.architecture, inner.args), args["domains"], args.get("rank", 32),
-                            args.get("gate_width", 64))
+        return cls._wrap(build(inner.architecture, inner.args), args)
 
     @classmethod
     def load_model(cls, args: dict, path):
         import torch
 
         from ..registry import load_weights, model_info
-        from .models.adapted import AdaptedModel
-        model = AdaptedModel(load_weights(model_info(args["inner"])), args["domains"], args.get("rank", 32),
-                             args.get("gate_width", 64))
+        model = cls._wrap(load_weights(model_info(args["inner"])), args)
         model.adapters.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["adapters"])
         model.eval()
         return model

@@ -131,6 +131,13 @@ def train(cfg: AdapterConfig, natural_train, natural_val, domain_files: dict) ->
     run(cfg, out, saved, step, opt, train_step, validate, val_line, show=("loss", "psnr", "acc"))
 
 
+def centre_tensor(rgb: np.ndarray, side: int) -> torch.Tensor:
+    """The centre crop of an image, at most side a side and a multiple of the stride, as 1x3xHxW."""
+    h, w = (min(s_, side) // STRIDE * STRIDE for s_ in rgb.shape[:2])
+    t, l = (rgb.shape[0] - h) // 2, (rgb.shape[1] - w) // 2
+    return torch.from_numpy(np.ascontiguousarray(rgb[t:t + h, l:l + w])).permute(2, 0, 1)[None].float().div(255)
+
+
 @torch.no_grad()
 def validate_adapters(model: AdaptedModel, images: dict, device, progressive: bool) -> dict:
     """Per domain: PSNR of the adapted and the plain synthesis on the rounded latent (the full
@@ -141,9 +148,7 @@ def validate_adapters(model: AdaptedModel, images: dict, device, progressive: bo
     for k, (d, ims) in enumerate(images.items()):
         gains, hits = [], 0
         for im in ims:
-            h, w = (min(s, 512) // STRIDE * STRIDE for s in im.shape[:2])
-            t, l = (im.shape[0] - h) // 2, (im.shape[1] - w) // 2
-            x = torch.from_numpy(np.ascontiguousarray(im[t:t + h, l:l + w])).permute(2, 0, 1)[None].float().div(255).to(device)
+            x = centre_tensor(im, 512).to(device)
             q = torch.ones(1, device=device) if progressive else None
             soft = model(x, q=q)
             hits += int(soft["logits"].argmax(1).item() == k)
@@ -159,11 +164,8 @@ def val_line(v: dict) -> str:
 
 
 def _latent_of(model: AdaptedModel, rgb: np.ndarray, side: int, device):
-    """(y_b, scales_b) of the centre crop of an image (at most side, a multiple of the stride), float16."""
-    h, w = (min(s_, side) // STRIDE * STRIDE for s_ in rgb.shape[:2])
-    t, l = (rgb.shape[0] - h) // 2, (rgb.shape[1] - w) // 2
-    x = torch.from_numpy(np.ascontiguousarray(rgb[t:t + h, l:l + w])).permute(2, 0, 1)[None].float().div(255)
-    y, s_ = model._base.decoded_latent(x.to(device))
+    """(y_b, scales_b) of the centre crop of an image (centre_tensor), float16."""
+    y, s_ = model._base.decoded_latent(centre_tensor(rgb, side).to(device))
     return y.half().cpu(), s_.half().cpu()
 
 
