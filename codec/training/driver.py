@@ -16,10 +16,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from ..errors import OptionError
+from . import distributed
 
 LOG_EVERY = 50
 # Entropy-coding tables are rebuilt at export; they never travel between checkpoints and models.
@@ -65,17 +67,25 @@ class RunConfig:
     ckpt_every: int = 250
     seed: int = 0
     precision: str = "auto"  # bf16 autocast or fp32 (use_autocast)
+    max_minutes: float = 0.0  # stop (with a checkpoint) after this long; rerun to continue; 0: no limit
+    workers: int = 0  # data-loading processes (loops that use data.step_batches); 0: in the main process
 
 
 def start_run(cfg: RunConfig) -> tuple[Path, str, bool]:
     """(run folder, created if needed; device: CUDA when present; whether to autocast to bf16),
-    with `kill` set to stop the run like Ctrl-C and torch seeded from the config."""
-    precision_autocast = use_autocast(cfg.precision, "cuda" if torch.cuda.is_available() else "cpu")
+    with `kill` set to stop the run like Ctrl-C, torch seeded from the config (the same seed on
+    every rank, so that all start from the same weights) and, under torchrun, the process group
+    joined (distributed.py)."""
+    if cfg.max_minutes < 0 or cfg.workers < 0:
+        raise OptionError("max_minutes" if cfg.max_minutes < 0 else "workers", "must not be negative")
+    distributed.setup()
+    device = distributed.device()
+    precision_autocast = use_autocast(cfg.precision, device.split(":")[0])
     stop_on_sigterm()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
-    return out, "cuda" if torch.cuda.is_available() else "cpu", precision_autocast
+    return out, device, precision_autocast
 
 
 def lr_at(cfg, step: int) -> float:
@@ -150,23 +160,40 @@ def resume(out: Path, saved: Saved, device) -> int | None:
     return ck["step"]
 
 
+def step_seed(seed: int, rank: int, step: int) -> int:
+    """The seed of torch's generator for one step (quantization noise, dropout, diffusion times):
+    a function of the step, so that a resumed run or a chain of time-limited calls draws what an
+    unbroken one would, and each rank draws its own."""
+    return int(np.random.SeedSequence((seed, rank, step)).generate_state(1)[0])
+
+
 def run(cfg, out: Path, saved: Saved, step: int, optimizer, train_step: Callable[[], dict],
         validate: Callable[[], dict], val_line: Callable[[dict], str], show: tuple[str, ...]) -> Path:
-    """Train from `step` to cfg.steps. train_step() does one step and returns its metrics
-    (floats): every LOG_EVERY steps they are logged, and those named in `show` go on the bar."""
+    """Train from `step` to cfg.steps, or until cfg.max_minutes have passed (a chain of short
+    calls of the same command then continues one run). train_step() does one step and returns
+    its metrics (floats): every LOG_EVERY steps they are logged, and those named in `show` go on
+    the bar. Under torchrun only rank 0 writes and validates."""
     last = out / "last.pt"
-    (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
+    main = distributed.world().main
+    if main:
+        (out / "config.json").write_text(json.dumps(asdict(cfg), indent=1))
 
     def checkpoint():
-        save_atomic({**saved.dump(), "step": step, "config": asdict(cfg)}, last)
+        if main:
+            save_atomic({**saved.dump(), "step": step, "config": asdict(cfg)}, last)
 
-    log = open(out / "log.jsonl", "a")
-    bar = tqdm(total=cfg.steps, initial=step, dynamic_ncols=True, mininterval=5)
+    log = open(out / "log.jsonl", "a") if main else open("/dev/null", "w")
+    bar = tqdm(total=cfg.steps, initial=step, dynamic_ncols=True, mininterval=5, disable=not main)
     t0 = time.time()
     try:
         while step < cfg.steps:
+            if cfg.max_minutes and distributed.any_rank(time.time() - t0 > 60 * cfg.max_minutes):
+                tqdm.write(f"stopped at step {step} of {cfg.steps} after {cfg.max_minutes:g} min: "
+                           "rerun the same command to continue")
+                break
             for g in optimizer.param_groups:  # a group may scale the schedule ("lr_scale")
                 g["lr"] = lr_at(cfg, step) * g.get("lr_scale", 1.0)
+            torch.manual_seed(step_seed(cfg.seed, distributed.world().rank, step))
             metrics = train_step()
             step += 1
             bar.update(1)
@@ -177,7 +204,7 @@ def run(cfg, out: Path, saved: Saved, step: int, optimizer, train_step: Callable
                 log.flush()
             if step % cfg.ckpt_every == 0 or step == cfg.steps:
                 checkpoint()
-            if step % cfg.val_every == 0 or step == cfg.steps:
+            if (step % cfg.val_every == 0 or step == cfg.steps) and main:
                 v = validate()
                 tqdm.write(f"step {step}: {val_line(v)}")
                 log.write(json.dumps({"step": step, "val": v}) + "\n")

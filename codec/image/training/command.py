@@ -11,7 +11,11 @@ DEFAULT_DATA = "../shared/data/bsds500"
 def train_from_command_line(cls, train, doc: str, n_val: int) -> None:
     """Parse the config, split each data folder (n_val validation images from each; the folders
     are mixed for training) and train. A configuration error ends the run with its one line."""
-    cfg = parse_config(cls, doc, DEFAULT_DATA)
+    train_config(parse_config(cls, doc, DEFAULT_DATA), train, n_val)
+
+
+def train_config(cfg, train, n_val: int) -> None:
+    """Split cfg's data folders and train; a configuration error ends the run with its one line."""
     try:
         train_files, val_files = [], []
         for folder in cfg.data:

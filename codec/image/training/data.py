@@ -54,11 +54,11 @@ class CropSampler:
         self.images = [im for im in self.images if min(im.shape[:2]) >= crop]
         if not self.images:
             raise ValueError(f"no training image is at least {crop}x{crop}")
-        self.crop, self.scale_min = crop, scale_min
+        self.crop, self.scale_min, self.seed = crop, scale_min, seed
         self.rng = np.random.default_rng(seed)
 
-    def _patch(self, im: np.ndarray) -> np.ndarray:
-        c, rng = self.crop, self.rng
+    def _patch(self, im: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        c = self.crop
         if self.scale_min == 1:
             t, l = rng.integers(im.shape[0] - c + 1), rng.integers(im.shape[1] - c + 1)
             return im[t:t + c, l:l + c]
@@ -70,9 +70,18 @@ class CropSampler:
         return np.asarray(region.resize((c, c), Image.Resampling.LANCZOS))
 
     def batch(self, n: int) -> torch.Tensor:
-        rng, out = self.rng, []
+        """The next n crops from the sampler's own generator (its state travels in checkpoints)."""
+        return self._draw(self.rng, n)
+
+    def batch_at(self, step: int, n: int, rank: int = 0) -> torch.Tensor:
+        """The crops of one training step, a function of (seed, rank, step) alone: a resumed run,
+        a data-loading worker or another rank draws them without any shared generator state."""
+        return self._draw(np.random.default_rng((self.seed, rank, step)), n)
+
+    def _draw(self, rng: np.random.Generator, n: int) -> torch.Tensor:
+        out = []
         for _ in range(n):
-            patch = self._patch(self.images[rng.integers(len(self.images))])
+            patch = self._patch(self.images[rng.integers(len(self.images))], rng)
             if rng.random() < 0.5:
                 patch = patch[:, ::-1]
             if rng.random() < 0.5:
@@ -80,3 +89,31 @@ class CropSampler:
             out.append(np.ascontiguousarray(patch))
         x = torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).float().div_(255)
         return x.contiguous(memory_format=torch.channels_last)
+
+
+class _StepBatches(torch.utils.data.Dataset):
+    """Item `step` is that step's whole batch (CropSampler.batch_at)."""
+
+    def __init__(self, sampler: CropSampler, n: int, rank: int):
+        self.sampler, self.n, self.rank = sampler, n, rank
+
+    def __len__(self) -> int:
+        return 1 << 62
+
+    def __getitem__(self, step: int) -> torch.Tensor:
+        return self.sampler.batch_at(step, self.n, self.rank)
+
+
+def _one_thread(_worker: int) -> None:
+    torch.set_num_threads(1)  # workers crop and flip; the trainer keeps the cores for the model
+
+
+def step_batches(sampler: CropSampler, n: int, start: int, stop: int, workers: int = 0,
+                 rank: int = 0, pin: bool = False):
+    """The batches of steps start..stop-1 in order. With workers > 0 they are cut ahead of time
+    in that many processes (a GPU then never waits on Pillow); the batches are the same either way."""
+    if workers == 0:
+        return (sampler.batch_at(s, n, rank) for s in range(start, stop))
+    return iter(torch.utils.data.DataLoader(
+        _StepBatches(sampler, n, rank), batch_size=None, sampler=range(start, stop),
+        num_workers=workers, pin_memory=pin, prefetch_factor=4, worker_init_fn=_one_thread))

@@ -14,9 +14,10 @@ from pathlib import Path
 import torch
 
 from ...errors import OptionError
+from ...training import distributed
 from ...training.driver import RunConfig, Saved, load_weights, resume, run, start_run
 from ..models.hyperprior import STRIDE, MeanScaleHyperprior
-from .data import CropSampler, load_rgb, require_crop_multiple
+from .data import CropSampler, load_rgb, require_crop_multiple, step_batches
 from .validate import val_line, validate
 
 
@@ -50,8 +51,12 @@ def rd_optimizers(model, lr: float):
     return main_params, torch.optim.Adam(main_params, lr=lr), torch.optim.Adam(aux_params, lr=1e-3)
 
 
-def checkpointed(model, opt, aux_opt, sampler) -> Saved:
-    """What a checkpoint of an RD loop holds: model, both optimizers, the sampler's RNG."""
+def checkpointed(model, opt, aux_opt, sampler: CropSampler | None = None) -> Saved:
+    """What a checkpoint of an RD loop holds: model, both optimizers and, for a loop that draws
+    from the sampler's own generator (CropSampler.batch), its state. This loop's crops are a
+    function of the step (CropSampler.batch_at) and need none."""
+    if sampler is None:
+        return Saved({"model": model, "opt": opt, "aux_opt": aux_opt})
     rng = sampler.rng.bit_generator
     return Saved({"model": model, "opt": opt, "aux_opt": aux_opt},
                  {"rng": (lambda: rng.state, lambda v: setattr(rng, "state", v))})
@@ -70,6 +75,7 @@ def rd_update(model, loss: torch.Tensor, main_params, opt, aux_opt, clip: float)
     aux = model.aux_loss()
     aux_opt.zero_grad(set_to_none=True)
     aux.backward()
+    distributed.average_gradients(p for g in aux_opt.param_groups for p in g["params"])
     aux_opt.step()
     return float(aux)
 
@@ -84,18 +90,21 @@ def train(cfg: TrainConfig, train_files, val_files) -> Path:
     main_params, opt, aux_opt = rd_optimizers(model, cfg.lr)
     sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed, scale_min=cfg.scale_min)
     val_images = [load_rgb(p) for p in val_files]
-    saved = checkpointed(model, opt, aux_opt, sampler)
+    saved = checkpointed(model, opt, aux_opt)
     step = resume(out, saved, device)
     if step is None:
         step = 0
         if cfg.init:
             load_weights(model, cfg.init, device)
             print(f"initialised from {cfg.init}")
+    net = distributed.wrap(model)
+    batches = step_batches(sampler, cfg.batch, step, cfg.steps, cfg.workers,
+                           distributed.world().rank, pin=device != "cpu")
 
     def train_step() -> dict:
-        x = sampler.batch(cfg.batch).to(device)
+        x = next(batches).to(device, non_blocking=True)
         model.train()
-        loss, bpp, mse = rd_loss(model(x, autocast=amp, ste=ste), x, cfg.lmbda)
+        loss, bpp, mse = rd_loss(net(x, autocast=amp, ste=ste), x, cfg.lmbda)
         aux = rd_update(model, loss, main_params, opt, aux_opt, cfg.clip)
         return {"loss": float(loss), "bpp": bpp, "psnr": 10 * math.log10(1 / max(mse, 1e-10)), "aux": aux}
 

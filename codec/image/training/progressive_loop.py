@@ -19,10 +19,11 @@ from pathlib import Path
 import torch
 
 from ...errors import StrataError
+from ...training import distributed
 from ...training.driver import RunConfig, Saved, load_weights, model_state, resume, run, start_run
 from ..models.hyperprior import STRIDE
 from ..models.progressive import ProgressiveVAM
-from .data import CropSampler, load_rgb, require_crop_multiple
+from .data import CropSampler, load_rgb, require_crop_multiple, step_batches
 from .validate import val_line, validate
 
 
@@ -68,22 +69,21 @@ def train(cfg: ProgressiveConfig, train_files, val_files) -> Path:
     params = [p for n, p in model.named_parameters() if not n.startswith("base.")]
     opt = torch.optim.Adam(params, lr=cfg.lr)
     sampler = CropSampler(train_files, cfg.crop, seed=cfg.seed)
-    qrng = torch.Generator().manual_seed(cfg.seed)
     val_images = [load_rgb(p) for p in val_files]
-    rng = sampler.rng.bit_generator
-    saved = Saved({"model": model, "opt": opt},
-                  {"rng": (lambda: rng.state, lambda v: setattr(rng, "state", v)),
-                   "qrng": (qrng.get_state, qrng.set_state)})
+    saved = Saved({"model": model, "opt": opt})
     step = 0 if fresh else resume(out, saved, device)
+    net = distributed.wrap(model)
+    batches = step_batches(sampler, cfg.batch, step, cfg.steps, cfg.workers,
+                           distributed.world().rank, pin=device != "cpu")
 
     def train_step() -> dict:
-        x = sampler.batch(cfg.batch).to(device)
-        u = torch.rand(cfg.batch, generator=qrng)
-        full = torch.rand(cfg.batch, generator=qrng) < cfg.p_full
+        x = next(batches).to(device, non_blocking=True)
+        u = torch.rand(cfg.batch)  # torch's generator is seeded per step (driver.step_seed)
+        full = torch.rand(cfg.batch) < cfg.p_full
         q = torch.where(full, torch.ones_like(u), u * u).to(device)
         model.train()
         model.base.eval()  # frozen: median quantization of z, no noise
-        o = model(x, q, autocast=amp)
+        o = net(x, q, autocast=amp)
         n_pix = x.shape[0] * x.shape[2] * x.shape[3]
         bpp = torch.log2(o["likelihoods"]["r"]).sum() / -n_pix
         mse_i = ((o["x_hat"] - x) ** 2).mean(dim=(1, 2, 3))
