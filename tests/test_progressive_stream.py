@@ -132,3 +132,21 @@ def test_single_rate_models_refuse_layer_options(run_cli, rgb_png, tmp_path):
                  ("trim", s, "--layers", "1", "-o", tmp_path / "y")):
         code, _, err = run_cli(*args)
         assert code == 1 and "single-rate" in err and err.count("\n") == 1
+
+
+def test_layer_sizes_report_the_strings_compress_writes(model_name, natural):
+    """The loss analysis (tools/progressive_losses.py) reads per-layer sizes: they must be the
+    bytes of the real layer strings, and the Gaussians' estimate must be near them."""
+    import torch
+    from codec.image.coding import padded
+    from codec.registry import load_model
+    model, _ = load_model(model_name)
+    x = padded(natural)
+    with torch.no_grad():
+        _, _, _, layers = model.compress(x)
+        *_, y_b, scales = model.base.compress_latent(model.base.analyse(x))
+        sizes = model.residual.layer_sizes(model.g_a_top(x.contiguous(memory_format=torch.channels_last)) - y_b,
+                                           y_b, scales)
+    assert [s["bytes"] for s in sizes] == [len(s) for s in layers]
+    big = [s for s in sizes if s["bytes"] > 200]
+    assert big and all(0.8 < 8 * s["bytes"] / s["estimated_bits"] < 1.25 for s in big)

@@ -136,6 +136,27 @@ class ResidualLayers(nn.Module):
         return strings
 
     @torch.no_grad()
+    def layer_sizes(self, r: torch.Tensor, y_b_hat: torch.Tensor, scales_b: torch.Tensor) -> list[dict]:
+        """Per layer, what compress spends: elements, bytes of its string, and the bits the
+        coder's Gaussians estimate for its symbols (the gap is the entropy coder's overhead:
+        table quantisation and each string's flush, which weighs most on the small layers)."""
+        r, sizes = r.flatten(), []
+        table = self._coding["gc"].scale_table
+
+        def code_layer(k, idx, indexes, means):
+            sym = torch.round(r[idx] - means)
+            s = table[indexes.long()].double()
+            normal = torch.distributions.Normal(0.0, 1.0)
+            p = normal.cdf((sym.double() + 0.5) / s) - normal.cdf((sym.double() - 0.5) / s)
+            sizes.append({"elements": idx.numel(),
+                          "bytes": len(self._coding["elements"].encode(sym, indexes)),
+                          "estimated_bits": float(-torch.log2(p.clamp_min(1e-9)).sum())})
+            return sym
+
+        self._walk(y_b_hat, scales_b, self.n_layers, code_layer)
+        return sizes
+
+    @torch.no_grad()
     def decompress(self, strings: list[bytes], y_b_hat: torch.Tensor, scales_b: torch.Tensor) -> torch.Tensor:
         """r_tilde from the given leading layers (1..n_layers). Exact on every machine."""
         if not 0 < len(strings) <= self.n_layers:
