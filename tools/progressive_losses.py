@@ -6,8 +6,10 @@
 
 One real file per image (every --every-th image of the folder), cut at every layer end; see
 codec/image/eval/progressive_losses.py for what is measured. The reference curves (single-rate
-models, WebP, AVIF) are read from --results (written by tools/rd_eval.py on the same folder).
-Writes OUT.json (per image and summary) and OUT.md (the table).
+models, WebP, AVIF) are read from --results (written by tools/rd_eval.py --per-image on the same
+folder) and averaged over the analysed images.
+Writes OUT.json (per image and summary) and OUT.md (the table); a rerun on the same images
+reuses OUT.json's measurements unless --force.
 """
 import argparse
 import json
@@ -53,11 +55,16 @@ def main():
     p.add_argument("--model", default=None, help="a progressive model (default: the default model)")
     p.add_argument("--results", type=Path, default=Path("results/kodak"))
     p.add_argument("--out", type=Path, default=Path("results/kodak/progressive_losses"))
+    p.add_argument("--force", action="store_true", help="measure again what OUT.json holds")
     a = p.parse_args()
     model = a.model or default_model()
     images = load_folder(a.data)[::a.every]
-    variants = load_variants(model)
-    rows = [{"image": name, **analyse_image(variants, model, rgb)} for name, rgb in tqdm(images, desc=model)]
+    cached = json.loads(a.out.with_suffix(".json").read_text()) if a.out.with_suffix(".json").exists() else {}
+    if not a.force and cached.get("model") == model and [r["image"] for r in cached["images"]] == [n for n, _ in images]:
+        rows = cached["images"]  # the measurements are there; only the summary is redone
+    else:
+        variants = load_variants(model)
+        rows = [{"image": name, **analyse_image(variants, model, rgb)} for name, rgb in tqdm(images, desc=model)]
     curves = {"single-rate": json.loads((a.results / "strata.json").read_text())}
     curves.update({r: json.loads((a.results / f"{r}.json").read_text()) for r in REFERENCES
                    if (a.results / f"{r}.json").exists()})

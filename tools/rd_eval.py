@@ -68,7 +68,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default="../shared/data/kodak")
     p.add_argument("--out", type=Path, default=Path("results/kodak"))
-    p.add_argument("--anchors", type=Path, default=Path("../shared/anchors/kodak"))
+    p.add_argument("--anchors", type=Path, help="published curves of the same images (default: "
+                   "../shared/anchors/NAME for a data folder NAME, if there is one)")
+    p.add_argument("--limit", type=int, help="the first N images of the folder (sorted by name)")
     p.add_argument("--codecs", nargs="*", default=[], choices=[*STRATA, *BASELINES])
     p.add_argument("--all", action="store_true", help="every codec")
     p.add_argument("--per-image", action="store_true", help="keep per-image rows in the JSON")
@@ -82,7 +84,7 @@ def main():
     todo = [c for c in codecs if a.force or not (a.out / f"{c}.json").exists()]
     if todo:
         try:
-            images = load_folder(a.data)
+            images = load_folder(a.data)[:a.limit]
         except (FileNotFoundError, OSError, StrataError) as e:
             sys.exit(f"rd_eval: error: {e}")
         for c in todo:
@@ -100,7 +102,8 @@ def main():
         return
 
     results = load_results(a.out)
-    anchors = load_results(a.anchors) if a.anchors.is_dir() else {}
+    anchors_dir = a.anchors or Path("../shared/anchors") / Path(a.data).name
+    anchors = load_results(anchors_dir) if anchors_dir.is_dir() else {}
     ours = {k: v for k, v in results.items() if k.startswith("strata")}
     refs = {k: v for k, v in results.items() if not k.startswith("strata")}
     if "strata" in results and "strata-progressive" in results:  # the cost of progressivity
@@ -117,7 +120,7 @@ def main():
     curves = [(v["name"], v, "ours") for v in ours.values()]
     curves += [(v["name"], v, "classical") for k, v in results.items() if not k.startswith("strata")]
     curves += [(f"{k} (published)", anchors[k], "anchor") for k in ANCHORS_FOR_PLOT if k in anchors]
-    plot_rd(curves, a.out / "rd.png", f"Kodak, {len(ours)} Strata curve(s) vs baselines")
+    plot_rd(curves, a.out / "rd.png", f"{Path(a.data).name}, {len(ours)} Strata curve(s) vs baselines")
     print(md)
 
 

@@ -73,10 +73,26 @@ def analyse_image(variants: dict, name: str, rgb: np.ndarray) -> dict:
     return row
 
 
+def on_images(curve: dict, images: set[str]) -> dict:
+    """A results-schema curve averaged over these images only (from its per-image rows), so that
+    the references are measured on the images analysed here."""
+    rows = [r for r in curve.get("per_image", []) if r["image"] in images]
+    if not rows or len({r["image"] for r in rows}) != len(images):
+        raise ValueError(f"{curve['name']}: no per-image rows for every analysed image "
+                         "(rerun tools/rd_eval.py with --per-image)")
+    points = sorted({r["point"] for r in rows}, key=str)
+    mean = lambda k, pt: float(np.mean([r[k] for r in rows if r["point"] == pt]))  # noqa: E731
+    return {"name": curve["name"], "results": {"bpp": [mean("bpp", pt) for pt in points],
+                                               "psnr-rgb": [mean("psnr-rgb", pt) for pt in points]}}
+
+
 def summarise(rows: list[dict], single_rate: dict, baselines: dict) -> dict:
-    """Means over images per cut, and the gap in dB to each reference curve at that rate
-    (curves in CompressAI's results schema; None outside a curve's measured range)."""
+    """Means over images per cut, and the gap in dB to each reference curve at that rate, the
+    references averaged over the same images (None outside a curve's measured range)."""
     from .runner import psnr_at
+    names = {r["image"] for r in rows}
+    single_rate = on_images(single_rate, names)
+    baselines = {k: on_images(v, names) for k, v in baselines.items()}
     L = len(rows[0]["rem"]["bpp"]) - 1
     mean = lambda f: [float(np.mean([f(r)[k] for r in rows])) for k in range(L + 1)]  # noqa: E731
     cuts = []
