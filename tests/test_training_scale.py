@@ -80,7 +80,8 @@ def _free_port() -> int:
 
 
 def test_torchrun_trains_one_run_on_two_processes(tmp_path, images):
-    """Two CPU processes (Gloo): one checkpoint and one log, written by rank 0."""
+    """Two CPU processes (Gloo), the single-rate then the progressive loop: one checkpoint and
+    one log each, written by rank 0."""
     script = tmp_path / "ddp.py"
     script.write_text(textwrap.dedent(f"""
         from pathlib import Path
@@ -89,6 +90,12 @@ def test_torchrun_trains_one_run_on_two_processes(tmp_path, images):
         cfg = TrainConfig(data=".", out={str(tmp_path / "ddp")!r}, steps=3, batch=1, crop=64, N=8,
                           M=12, warmup=1, val_every=3, ckpt_every=100, quant="ste", precision="fp32")
         train(cfg, files[:2], files[2:])
+        from codec.image.training.progressive_loop import ProgressiveConfig, train as train_progressive
+        ck = {str(tmp_path / "ddp" / "last.pt")!r}
+        pcfg = ProgressiveConfig(data=".", out={str(tmp_path / "ddp-p")!r}, init_base=ck, init_top=ck,
+                                 steps=2, batch=1, crop=64, N=8, M=12, P=8, warmup=1, val_every=2,
+                                 ckpt_every=100, precision="fp32")
+        train_progressive(pcfg, files[:2], files[2:])
     """))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
@@ -99,6 +106,7 @@ def test_torchrun_trains_one_run_on_two_processes(tmp_path, images):
     assert ck["step"] == 3
     log = [json.loads(l) for l in (tmp_path / "ddp" / "log.jsonl").read_text().splitlines()]
     assert [e["step"] for e in log if "val" in e] == [3]  # rank 0 alone validates and logs
+    assert torch.load(tmp_path / "ddp-p" / "last.pt", weights_only=False)["step"] == 2  # and the progressive loop
 
 
 @pytest.mark.parametrize("scale", ["full", "cpu"])
