@@ -101,7 +101,30 @@ def write_summary(out: Path) -> None:
             lines += ["", "Kodak with overlaid text (not a training domain): mean gate weights "
                       + ", ".join(f"{d} {v:.2f}" for d, v in o["mean_gate"].items()) + "; top choice "
                       + ", ".join(f"{d} {v}" for d, v in o["top_choice"].items()), ""]
+    lines += family_lines(out)
     (out / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def family_lines(out: Path) -> list[str]:
+    """The single-rate adapted models as one curve per domain (one point per model): their
+    BD-rate saving, as the progressive model's layers give one."""
+    from codec.image.eval.adapters import bd_saving
+    points: dict[str, list] = {}
+    models = []
+    for path in sorted(out.glob("*.json")):
+        res = json.loads(path.read_text())
+        if "confusion" not in res or any(s["layers"] is not None for v in res["domains"].values()
+                                         for s in v["summary"]):
+            continue
+        models.append(res["model"])
+        for d, v in res["domains"].items():
+            points.setdefault(d, []).extend(v["summary"])
+    if len(models) < 2:
+        return []
+    return ["## Single-rate family: " + ", ".join(models), "",
+            "BD-rate of adapted vs plain over the models' points (negative: bits saved): " + ", ".join(
+                f"{d} {'n/a' if b is None else f'{b:+.1f}%'}"
+                for d, b in ((d, bd_saving(sorted(p, key=lambda s: s["bpp"]))) for d, p in points.items())), ""]
 
 
 if __name__ == "__main__":
