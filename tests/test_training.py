@@ -84,3 +84,14 @@ def test_shrunk_crops_keep_shape_and_range_and_differ_from_plain_crops(tmp_path)
     assert float(shrunk.std()) < float(plain.std()) - 0.05  # region of >64 px resampled
     with pytest.raises(ValueError, match="scale_min"):
         CropSampler([path], 64, scale_min=0)
+
+
+def test_a_test_folder_is_never_trained_on(tmp_path):
+    """BSDS500 keeps train/, val/ and test/ under one root: the root trains on train/ alone."""
+    from codec.image.training.data import split_train_val
+    for part in ("train", "val", "test"):
+        (tmp_path / part).mkdir()
+        for i in range(2):
+            Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / part / f"{i}.png")
+    train_files, val_files = split_train_val(tmp_path)
+    assert {p.parent.name for p in train_files} == {"train"} and {p.parent.name for p in val_files} == {"val"}

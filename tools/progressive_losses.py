@@ -60,7 +60,8 @@ def main():
     model = a.model or default_model()
     images = load_folder(a.data)[::a.every]
     cached = json.loads(a.out.with_suffix(".json").read_text()) if a.out.with_suffix(".json").exists() else {}
-    if not a.force and cached.get("model") == model and [r["image"] for r in cached["images"]] == [n for n, _ in images]:
+    if (not a.force and cached.get("model") == model and cached.get("data") == str(a.data)
+            and [r["image"] for r in cached["images"]] == [n for n, _ in images]):
         rows = cached["images"]  # the measurements are there; only the summary is redone
     else:
         variants = load_variants(model)

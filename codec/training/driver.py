@@ -204,11 +204,13 @@ def run(cfg, out: Path, saved: Saved, step: int, optimizer, train_step: Callable
                 log.flush()
             if step % cfg.ckpt_every == 0 or step == cfg.steps:
                 checkpoint()
-            if (step % cfg.val_every == 0 or step == cfg.steps) and main:
-                v = validate()
-                tqdm.write(f"step {step}: {val_line(v)}")
-                log.write(json.dumps({"step": step, "val": v}) + "\n")
-                log.flush()
+            if step % cfg.val_every == 0 or step == cfg.steps:
+                if main:
+                    v = validate()
+                    tqdm.write(f"step {step}: {val_line(v)}")
+                    log.write(json.dumps({"step": step, "val": v}) + "\n")
+                    log.flush()
+                distributed.barrier()
     finally:
         checkpoint()
         bar.close()

@@ -6,7 +6,7 @@ it (the entropy coder's overhead). Three counterfactuals separate the parts of t
 
 - no REM: the same weights coded with the REM never run (`rem_at` at the last layer), so the
   REM's saving is measured in real bits and PSNR;
-- top decoder on the base latent: g_s_top(y_b_hat), against the base's own decoder, at 0 layers;
+- top decoder at 0 layers: g_s_top(y_b_hat + the prior's means), against the base's own decoder;
 - unquantised top latent: g_s_top(g_a_top(x)), the top path's ceiling with no quantisation at all.
 
 Synthesis runs in float32 here (the shipped default decodes in bfloat16, which moves PSNR by
@@ -19,6 +19,8 @@ import numpy as np
 import torch
 
 from ...registry import load_model_variant
+from ..models.hyperprior import LATENT_STRIDE
+from ..models.tiling import tiled_apply
 from ...trim import trim
 from ..coding import cropped_uint8, padded, z_shape
 from ..metrics import bpp, psnr_rgb
@@ -50,7 +52,7 @@ def analyse_image(variants: dict, name: str, rgb: np.ndarray) -> dict:
     for key, m in (("rem", model), ("norem", norem)):
         z_s, y_s, shape, layers = m.compress(x)
         y_b_hat, scales_b = m.base.decompress_latent(z_s, y_s, shape)
-        y_t = m.g_a_top(x)
+        y_t = tiled_apply(m.g_a_top, x, scale=1 / LATENT_STRIDE)  # as compress() computes it
         sizes = m.residual.layer_sizes(y_t - y_b_hat, y_b_hat, scales_b)
         cum[key] = np.cumsum([0] + [len(s) for s in layers])
         # the real file's size at each cut, with this variant's layer strings in place of the
@@ -59,7 +61,8 @@ def analyse_image(variants: dict, name: str, rgb: np.ndarray) -> dict:
         row[key] = {
             "bpp": [bpp(n, rgb) for n in nbytes],
             # up to the REM's layer both variants decode the same latent: measured once
-            "psnr": [row["rem"]["psnr"][k] if key == "norem" and k <= model.rem_layer else
+            # (the REM runs once layer rem_layer is in, so a cut at rem_layer already differs)
+            "psnr": [row["rem"]["psnr"][k] if key == "norem" and k < model.rem_layer else
                      _psnr(lambda y, k=k: m.synthesise(y, k),
                            m.decompress_latent(z_s, y_s, z_shape(w, h), layers[:k]), rgb) for k in range(L + 1)],
             "layer_bytes": [s["bytes"] for s in sizes],
@@ -68,7 +71,9 @@ def analyse_image(variants: dict, name: str, rgb: np.ndarray) -> dict:
         }
         if key == "rem":
             row["base_bpp"] = {"z": bpp(len(z_s), rgb), "y": bpp(len(y_s), rgb)}
-            row["top_on_base_psnr"] = _psnr(lambda y: m.g_s_top(y), y_b_hat, rgb)
+            # what the top decoder would see at 0 layers: the base latent plus the prior's means
+            fill = m.residual.decompress_means(y_b_hat, scales_b)
+            row["top_on_base_psnr"] = _psnr(lambda y: m.g_s_top(y), y_b_hat + fill, rgb)
             row["top_unquantised_psnr"] = _psnr(lambda y: m.g_s_top(y), y_t, rgb)
     return row
 

@@ -136,6 +136,11 @@ class ResidualLayers(nn.Module):
         return strings
 
     @torch.no_grad()
+    def decompress_means(self, y_b_hat: torch.Tensor, scales_b: torch.Tensor) -> torch.Tensor:
+        """r_tilde with no layer received: every element at the prior's mean."""
+        return self._walk(y_b_hat, scales_b, 0, None)
+
+    @torch.no_grad()
     def layer_sizes(self, r: torch.Tensor, y_b_hat: torch.Tensor, scales_b: torch.Tensor) -> list[dict]:
         """Per layer, what compress spends: elements, bytes of its string, and the bits the
         coder's Gaussians estimate for its symbols (the gap is the entropy coder's overhead:

@@ -27,8 +27,9 @@ import torch
 import torch.nn.functional as F
 
 from ...contract import LAYERS
-from ...errors import OptionError
+from ...errors import OptionError, StrataError
 from ...registry import load_weights, model_info
+from ...training import distributed
 from ...training.driver import RunConfig, Saved, resume, run, start_run
 from ..models.adapted import AdaptedModel
 from ..models.hyperprior import STRIDE
@@ -73,11 +74,19 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return 10 * math.log10(1 / max(float(torch.mean((a.clamp(0, 1) - b) ** 2)), 1e-10))
 
 
+def single_process() -> None:
+    """These loops draw from their samplers' own generators and do not wrap DDP: under torchrun
+    every rank would train the same copy, so refuse it."""
+    if distributed.world().parallel:
+        raise StrataError("the adapter loops run in one process: start them without torchrun")
+
+
 def train(cfg: AdapterConfig, natural_train, natural_val, domain_files: dict) -> None:
     """domain_files: {domain: (train files, validation files)} for the other domains."""
     require_crop_multiple(cfg.crop, STRIDE)
     lmbda, base_lmbda = inner_lambdas(cfg)
     out, device, amp = start_run(cfg)
+    single_process()
     inner = load_weights(model_info(cfg.inner))
     model = AdaptedModel(inner, list(DOMAINS), cfg.rank, cfg.gate_width).to(device)
     for p in model.inner.parameters():
@@ -174,6 +183,7 @@ def train_gate(cfg: AdapterConfig, files: dict) -> None:
     latents. files: {domain: (train files, validation files)} in DOMAINS order."""
     from tqdm import tqdm
     out, device, _ = start_run(cfg)
+    single_process()
     model = AdaptedModel(load_weights(model_info(cfg.inner)), list(DOMAINS), cfg.rank, cfg.gate_width).to(device)
     if cfg.init:  # the gate does not depend on the adapters: the two stages may run side by side
         model.adapters.load_state_dict(torch.load(cfg.init, map_location=device, weights_only=False)["adapters"])

@@ -13,10 +13,12 @@ from ..io import list_images
 
 
 def split_train_val(root: Path, n_val: int = 8) -> tuple[list[Path], list[Path]]:
-    """A `val/` subfolder is the validation set if present; otherwise the last n_val images."""
+    """A `val/` subfolder is the validation set if present; otherwise the last n_val images.
+    A `test/` subfolder is never trained on (BSDS500's test split is an evaluation set)."""
     files = list_images(root)
     if not files:
         raise FileNotFoundError(f"no images under {root}")
+    files = [p for p in files if "test" not in Path(p).relative_to(root).parts[:-1]]
     val = [p for p in files if "val" in p.relative_to(root).parts[:-1]]
     train = [p for p in files if p not in set(val)]
     if not val:
