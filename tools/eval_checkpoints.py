@@ -5,9 +5,10 @@
         checkpoints/mix-urban/last.pt [--data ../shared/data] [--out results/data_mix]
 
 Each checkpoint is coded as it would ship (float16 weights, tables rebuilt: export.py), through
-the codec contract, so rates are real stream sizes. Sets, none of them trained on: Kodak, the
-first 20 BSDS500 test images, and Urban100's validation split (its last 8 images, which the
-training tools hold out). Per set: mean bpp, PSNR and the RD cost the runs minimise,
+the codec contract, so rates are real stream sizes. Sets: Kodak, the first 20 BSDS500 test
+images (held out by the training tools since split_train_val stopped training on test/; the
+models shipped before that trained on them) and Urban100's validation split (its last 8
+images, which the training tools hold out). Per set: mean bpp, PSNR and the RD cost the runs minimise,
 bpp + lambda * 255^2 * MSE (comparable between runs of the same lambda). Writes OUT.json / OUT.md.
 """
 import argparse
