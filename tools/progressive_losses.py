@@ -37,7 +37,7 @@ def markdown(s: dict, model: str, data: str) -> str:
                      + f" | {f(c.get('layer_db_per_bpp'), '.1f')} | {f(c.get('layer_coder_overhead'), '+.1%')}"
                      f" | {c['no_rem_bpp']:.3f} | {c['no_rem_psnr']:.2f} |")
     lines += ["", f"Base layer: z {s['base_bpp']['z']:.4f} bpp, y {s['base_bpp']['y']:.4f} bpp; "
-              f"its own decoder {s['base_path_psnr']:.2f} dB, the top decoder on the base latent "
+              f"its own decoder {s['base_path_psnr']:.2f} dB, the top decoder at 0 layers (base latent + the prior's means) "
               f"{s['top_on_base_psnr']:.2f} dB.",
               f"Top path with the unquantised top latent, g_s_top(g_a_top(x)): {s['top_unquantised_psnr']:.2f} dB "
               f"(all layers: {s['cuts'][-1]['psnr']:.2f} dB).",
