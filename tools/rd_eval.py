@@ -22,12 +22,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from codec.container import Kind
-from codec.contract import ADAPTERS, EFFORT as CAN_EFFORT, LAYERS
+from codec.contract import LAYERS
 from codec.image.eval.baselines import BASELINES
 from codec.rd.bd import METHOD
 from codec.rd.report import bd_markdown, bd_table, load_results, plot_rd
 from codec.errors import StrataError
-from codec.image.eval.runner import eval_baseline, eval_strata, load_folder, results_json
+from codec.image.eval.runner import eval_baseline, eval_strata, load_folder, results_json, single_rate_family
 from codec.registry import default_model, list_models, model_info
 
 ANCHORS_FOR_PLOT = ["vtm", "bpg_444_x265_ycbcr", "compressai-mbt2018-mean_mse_cpu",
@@ -41,9 +41,7 @@ RANGE = (0.15, 1.0)  # the progressive codec's goal range (issue 5)
 def evaluate(codec: str, images, per_image: bool) -> dict:
     if codec in EFFORT:
         effort = EFFORT[codec]
-        # the plain single-rate family (adapted variants decode the same files: tools/eval_adapters.py)
-        models = [m for m in list_models(current_only=True, kind=Kind.IMAGE)
-                  if CAN_EFFORT in m.codec.capabilities and ADAPTERS not in m.codec.capabilities]
+        models = single_rate_family()
         rows = [r for m in tqdm(models, desc=codec) for r in eval_strata(m.name, images, effort)]
         name, desc = "strata-hyperprior", "Strata mean-scale hyperprior, shipped qualities: " + ", ".join(m.name for m in models)
         if effort:

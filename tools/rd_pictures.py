@@ -73,15 +73,6 @@ def middle(targets):
     return sorted(targets)[len(targets) // 2]
 
 
-def single_rate_models():
-    """The current single-rate family: the models of rd_eval's single-rate curve."""
-    from codec.container import Kind
-    from codec.contract import ADAPTERS, EFFORT
-    from codec.registry import list_models
-    return [m.name for m in list_models(current_only=True, kind=Kind.IMAGE)
-            if EFFORT in m.codec.capabilities and ADAPTERS not in m.codec.capabilities]
-
-
 def strata_panels(ref, model, single_rate, layers, targets, target_bytes):
     from codec import api
     from codec.contract import DecodeOptions
@@ -100,7 +91,8 @@ def strata_panels(ref, model, single_rate, layers, targets, target_bytes):
         stream, kept, n = trim(data, layers=k)
         panels.append(panel(f"Strata {model}", f"{kept} of {n} layers", len(stream), decode(stream), ref))
     if single_rate is None:
-        files = {m: api.encode(ref, m) for m in single_rate_models()}
+        from codec.image.eval.runner import single_rate_family
+        files = {m.name: api.encode(ref, m.name) for m in single_rate_family()}
         single_rate = closest({m: len(d) for m, d in files.items()}, target_bytes(middle(targets)))
         single = files[single_rate]
     else:

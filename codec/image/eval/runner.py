@@ -12,8 +12,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ...api import decode_stream, encode_item
-from ...contract import LAYERS, EncodeOptions
-from ...registry import model_info
+from ...container import Kind
+from ...contract import ADAPTERS, EFFORT, LAYERS, EncodeOptions
+from ...registry import list_models, model_info
 from ...trim import trim
 from ..io import Picture, list_images, read_image
 from ..metrics import bpp, ms_ssim_rgb, psnr_rgb
@@ -21,6 +22,13 @@ from .baselines import Baseline, code
 
 MAX_PIXELS = 10**9
 METRICS = ("bpp", "psnr-rgb", "ms-ssim-rgb", "encoding_time", "decoding_time")
+
+
+def single_rate_family() -> list:
+    """The current single-rate models (ModelInfo), the curve every single-rate figure is of;
+    adapted variants decode the same files and are evaluated by tools/eval_adapters.py."""
+    return [m for m in list_models(current_only=True, kind=Kind.IMAGE)
+            if EFFORT in m.codec.capabilities and ADAPTERS not in m.codec.capabilities]
 
 
 def load_folder(folder: str | Path) -> list[tuple[str, np.ndarray]]:
