@@ -17,6 +17,13 @@ from ..metrics import psnr_rgb
 @torch.no_grad()
 def validate(model, architecture: str, images: list[np.ndarray], points: dict[str, int | None]) -> dict:
     """{point: {"bpp", "psnr"}} averaged over images; points: name -> layers used (None: all)."""
+    res = coded_points(model, architecture, images, points)
+    return {k: {s: float(np.mean(v)) for s, v in d.items()} for k, d in res.items()}
+
+
+@torch.no_grad()
+def coded_points(model, architecture: str, images: list[np.ndarray], points: dict[str, int | None]) -> dict:
+    """{point: {"bpp": [per image], "psnr": [per image]}} by real coding of a copy of the model."""
     m = copy.deepcopy(model).float().eval()
     m.update()
     info = ModelInfo("in-training", architecture, {}, "", "00" * 32)
@@ -31,7 +38,7 @@ def validate(model, architecture: str, images: list[np.ndarray], points: dict[st
                 if rep.layers is not None else stream.chunks
             res[key]["psnr"].append(psnr_rgb(np.asarray(img.convert("RGB")), im))
             res[key]["bpp"].append(stream.header.rate(container.packed_size(stream.header, kept)))
-    return {k: {s: float(np.mean(v)) for s, v in d.items()} for k, d in res.items()}
+    return res
 
 
 def val_line(v: dict) -> str:
